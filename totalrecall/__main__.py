@@ -1,0 +1,5 @@
+"""Allow `python -m totalrecall`."""
+
+from totalrecall.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Service connectors; importing this package registers every one of them."""

@@ -1,0 +1,83 @@
+"""The uniform surface every service connector offers: read and write per data type."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from totalrecall.model import Capabilities, DataType, Entry
+
+if TYPE_CHECKING:
+    from totalrecall.config.credentials import CredentialStore
+    from totalrecall.config.paths import Paths
+
+__all__ = ["Service", "ServiceContext", "WriteResult", "Excluded"]
+
+
+@attrs.frozen
+class Excluded:
+    """An entry a target could not take, with the reason shown in excluded.json."""
+
+    entry: Entry
+    reason: str
+
+
+@attrs.frozen
+class WriteResult:
+    """What a target accepted of one write; only accepted entries advance baselines and timestamps."""
+
+    added: tuple[Entry, ...] = ()
+    removed: tuple[Entry, ...] = ()
+    excluded: tuple[Excluded, ...] = ()
+
+
+@attrs.frozen
+class ServiceContext:
+    """Everything a connector needs from the outside world, handed in so connectors hold no globals.
+
+    `settings` is the service's config.toml section (pipeline overrides applied); `session_factory`
+    makes the requests session the collect cache wraps (tokens and keys redacted from what it stores);
+    `state` is a small JSON-able dict the connector may keep between runs (e.g. last activities).
+    """
+
+    name: str
+    settings: Mapping[str, Any]
+    credentials: CredentialStore
+    paths: Paths
+    session_factory: Callable[[], Any]
+    force_full_sync: bool = False
+    time_scale: float = 1.0
+    load_state: Callable[[], dict[str, Any]] = dict
+    save_state: Callable[[dict[str, Any]], None] = lambda state: None
+    load_snapshot: Callable[[DataType], list[Entry] | None] = lambda data_type: None
+
+
+class Service(abc.ABC):
+    """A connected account on one service.
+
+    Subclasses declare `capabilities` and register themselves in `totalrecall.registries.services`.
+    `read` returns every entry of a data type; `write` applies adds and removals and reports exactly what
+    the service accepted. Both raise SourceError (or AuthError) with a one-line reason on failure.
+    """
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    login_command: ClassVar[str] = ""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
+
+    def check_ready(self) -> None:  # noqa: B027 - optional hook
+        """Raise AuthError naming the `config` command when the account is not logged in."""
+
+    @abc.abstractmethod
+    def read(self, data_type: DataType) -> list[Entry]: ...
+
+    @abc.abstractmethod
+    def write(self, data_type: DataType, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections, browsers and other resources; called also after errors."""
