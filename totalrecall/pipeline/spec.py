@@ -1,0 +1,73 @@
+"""Typed pipeline objects, built from a document that already passed the schema."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from totalrecall import registries
+from totalrecall.model import DataType
+
+__all__ = ["ServiceSpec", "Pipeline", "build_pipeline"]
+
+
+@attrs.frozen
+class ServiceSpec:
+    """One service instance as the pipeline names it; unset fields come from config.toml."""
+
+    name: str
+    type: str | None = None
+    data: tuple[DataType, ...] | None = None
+    normalizer: str | None = None
+    status_map: str | None = None
+    status_mapping: Mapping[str, str] = attrs.field(factory=dict)
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def service_type(self) -> str:
+        return self.type or self.name
+
+
+@attrs.frozen
+class Pipeline:
+    source: str
+    steps: tuple[Any, ...]
+    services: tuple[ServiceSpec, ...] | None = None
+    data: tuple[DataType, ...] | None = None
+    description: str = ""
+
+    def steps_named(self, name: str) -> list[Any]:
+        return [step for step in self.steps if step.step_name == name]
+
+
+def _service_spec(entry: str | Mapping[str, Any]) -> ServiceSpec:
+    if isinstance(entry, str):
+        return ServiceSpec(name=entry)
+    data = entry.get("data")
+    return ServiceSpec(
+        name=entry["name"],
+        type=entry.get("type"),
+        data=tuple(DataType(value) for value in data) if data else None,
+        normalizer=entry.get("normalizer"),
+        status_map=entry.get("status_map"),
+        status_mapping=dict(entry.get("status_mapping") or {}),
+        options=dict(entry.get("options") or {}),
+    )
+
+
+def build_pipeline(source: str, document: Mapping[str, Any]) -> Pipeline:
+    steps = []
+    for raw_step in document["steps"]:
+        ((name, params),) = raw_step.items()
+        steps.append(registries.steps.get(name).from_params(params))
+    services = document.get("services")
+    data = document.get("data")
+    return Pipeline(
+        source=source,
+        steps=tuple(steps),
+        services=tuple(_service_spec(entry) for entry in services) if services else None,
+        data=tuple(DataType(value) for value in data) if data else None,
+        description=document.get("description", ""),
+    )

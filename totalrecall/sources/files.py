@@ -1,0 +1,121 @@
+"""The `files` service: a folder holding one JSON file per data type, read and written through the model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from totalrecall.config.paths import atomic_write_text
+from totalrecall.errors import SourceError
+from totalrecall.identity import ItemIndex
+from totalrecall.model import (
+    Capabilities,
+    DataType,
+    Entry,
+    HistoryEntry,
+    HistoryGranularity,
+    Review,
+    dump_entries,
+    load_entries,
+)
+from totalrecall.registries import services
+from totalrecall.sources.base import Service, WriteResult
+
+__all__ = ["FilesService"]
+
+_FORMAT_VERSION = 1
+
+
+def _entry_key(entry: Entry) -> tuple[Any, ...]:
+    """What makes two entries of one item distinct: a review's text, a play's time."""
+    if isinstance(entry, Review):
+        return (" ".join(entry.text.split()),)
+    if isinstance(entry, HistoryEntry):
+        return (entry.watched_at,)
+    return ()
+
+
+@services.register("files")
+class FilesService(Service):
+    """A library kept as plain JSON files; used for backups and by the sandbox.
+
+    Settings: `path` (the folder; relative paths are taken from the base path).
+    """
+
+    name = "files"
+    capabilities = Capabilities(
+        reads=frozenset(DataType),
+        writes=frozenset(DataType),
+        history=HistoryGranularity.PLAYS,
+    )
+    login_command = ""
+
+    @property
+    def folder(self) -> Path:
+        raw = str(self.context.settings.get("path") or "")
+        if not raw:
+            raise SourceError(self.context.name, "no `path` set for this files library")
+        folder = Path(raw).expanduser()
+        return folder if folder.is_absolute() else self.context.paths.base / folder
+
+    def _file(self, data_type: DataType) -> Path:
+        return self.folder / f"{data_type.value}.json"
+
+    def check_ready(self) -> None:
+        self.folder  # noqa: B018 - raises when `path` is missing
+
+    def read(self, data_type: DataType) -> list[Entry]:
+        path = self._file(data_type)
+        if not path.exists():
+            return []
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            entries = raw["entries"] if isinstance(raw, dict) else raw
+            return load_entries(data_type, entries)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise SourceError(self.context.name, f"{path} is not a valid {data_type.value} file: {first_line}")
+        except Exception as error:  # cattrs raises ClassValidationError groups
+            raise SourceError(
+                self.context.name, f"{path} is not a valid {data_type.value} file: {type(error).__name__}"
+            ) from None
+
+    def write(self, data_type: DataType, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult:
+        held = self.read(data_type)
+        index: ItemIndex[list[int]] = ItemIndex()
+        for position, entry in enumerate(held):
+            group = index.add(entry.item)
+            index.set_value(group, (index.value(group) or []) + [position])
+
+        def positions_of(entry: Entry) -> list[int]:
+            group = index.find(entry.item)
+            if group is None:
+                return []
+            return [p for p in index.value(group) or [] if _entry_key(held[p]) == _entry_key(entry)]
+
+        dropped: set[int] = set()
+        removed = []
+        for entry in removals:
+            found = [p for p in positions_of(entry) if p not in dropped]
+            if found:
+                dropped.update(found)
+                removed.append(entry)
+        kept = [entry for position, entry in enumerate(held) if position not in dropped]
+        added = []
+        for entry in adds:
+            existing = [p for p in positions_of(entry) if p not in dropped]
+            if data_type is DataType.RATINGS and existing:
+                # A rating is a value per item: an add replaces it.
+                kept = [held_entry for held_entry in kept if held_entry is not held[existing[0]]]
+                dropped.update(existing)
+            elif existing:
+                continue
+            kept.append(entry)
+            added.append(entry)
+            group = index.add(entry.item)
+        document = {"version": _FORMAT_VERSION, "entries": dump_entries(kept)}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self._file(data_type), json.dumps(document, indent=1, sort_keys=True) + "\n")
+        return WriteResult(added=tuple(added), removed=tuple(removed))
