@@ -1,0 +1,365 @@
+"""The one HTTP policy every connector shares: cached session, pacing, retries, token refresh, redaction."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import attrs
+import requests
+import requests_cache
+
+from totalrecall import __version__
+from totalrecall.errors import AuthError, SourceError
+
+__all__ = [
+    "TRACE",
+    "DEFAULT_REDACT",
+    "DEFAULT_USER_AGENT",
+    "RETRY_STATUSES",
+    "Limit",
+    "RateLimits",
+    "TRAKT_RATE_LIMITS",
+    "TokenBucket",
+    "HttpClient",
+    "HttpStatusError",
+    "make_cached_session",
+    "verb_class",
+    "parse_retry_after",
+    "redact",
+    "mask",
+]
+
+TRACE = 5
+logging.addLevelName(TRACE, "TRACE")
+_log = logging.getLogger("totalrecall.http")
+
+DEFAULT_USER_AGENT = f"TotalRecall/{__version__} (+https://github.com/totalrecall)"
+
+# Header names and query/body parameters that carry secrets on at least one of the services.
+DEFAULT_REDACT: tuple[str, ...] = (
+    "Authorization",
+    "trakt-api-key",
+    "simkl-api-key",
+    "X-Plex-Token",
+    "Cookie",
+    "Set-Cookie",
+    "client_id",
+    "client_secret",
+    "access_token",
+    "refresh_token",
+    "code",
+    "password",
+)
+
+# Trakt documents 502/503/504 as "overloaded, retry in 30 s" and 520-522 as Cloudflare errors.
+RETRY_STATUSES: frozenset[int] = frozenset({500, 502, 503, 504, 520, 521, 522})
+
+_RETRY_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+# A timedelta below zero makes every stored response stale at once, so each request is sent again
+# (conditionally when the stored response has an ETag or Last-Modified), yet every response is still
+# written. expire_after=0 would not do: requests-cache skips writing responses without validators then.
+_ALWAYS_STALE = timedelta(seconds=-1)
+
+
+def make_cached_session(
+    cache_dir: Path, redact: Sequence[str] = DEFAULT_REDACT, *, offline: bool = False
+) -> requests_cache.CachedSession:
+    """A requests-cache session stored in `cache_dir/http_cache.sqlite`.
+
+    Names in `redact` (headers, query and JSON/form body parameters) are left out of cache keys and
+    removed from what is stored, so keys stay the same when tokens change and no secret reaches disk.
+    Only GET/HEAD responses are stored. With `offline`, nothing is sent: stored responses are returned
+    however old they are, and a missing one comes back as a 504 (HttpClient reports it without retrying).
+    """
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    return requests_cache.CachedSession(
+        str(cache_dir / "http_cache"),
+        backend="sqlite",
+        expire_after=_ALWAYS_STALE,
+        ignored_parameters=list(redact),
+        match_headers=False,
+        allowable_methods=("GET", "HEAD"),
+        only_if_cached=offline,
+        stale_if_error=offline,
+    )
+
+
+def verb_class(method: str) -> str:
+    """The rate-limit bucket of an HTTP method: "read" for GET/HEAD, "write" for everything else."""
+    return "read" if method.upper() in ("GET", "HEAD", "OPTIONS") else "write"
+
+
+@attrs.frozen
+class Limit:
+    """At most `calls` requests in any window of `period_seconds` (unscaled, as documented)."""
+
+    calls: int
+    period_seconds: float
+
+
+@attrs.frozen
+class RateLimits:
+    """Documented limits per verb class ("read", "write"); a class without a bucket is not paced.
+
+    `time_scale` shrinks every duration of the policy: 0.01 turns a 300 s window into 3 s, a 1 s
+    Retry-After into a 10 ms sleep and a 1 s backoff into 10 ms. The fakes take the same scale.
+    """
+
+    buckets: Mapping[str, Limit] = attrs.field(factory=dict)
+    time_scale: float = 1.0
+
+    def scaled(self, time_scale: float) -> RateLimits:
+        return attrs.evolve(self, time_scale=time_scale)
+
+
+TRAKT_RATE_LIMITS = RateLimits({"read": Limit(1000, 300.0), "write": Limit(1, 1.0)})
+
+
+class TokenBucket:
+    """Proactive pacing: `acquire()` waits until fewer than `capacity` calls fall in the last period.
+
+    It is a sliding window rather than a refilling bucket, so no window of `period_seconds` ever holds
+    more than `capacity` calls; a continuously refilling bucket could send up to twice that and trip a
+    server that counts calls per window.
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        period_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if capacity < 1 or period_seconds < 0:
+            raise ValueError("a token bucket needs capacity >= 1 and a period >= 0")
+        self.capacity = capacity
+        self.period_seconds = period_seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: collections.deque[float] = collections.deque()
+
+    def acquire(self) -> float:
+        """Take a slot, sleeping first if needed; returns the seconds slept."""
+        slept = 0.0
+        while True:
+            now = self._clock()
+            while self._sent and self._sent[0] <= now - self.period_seconds:
+                self._sent.popleft()
+            if len(self._sent) < self.capacity:
+                self._sent.append(now)
+                return slept
+            wait = self._sent[0] + self.period_seconds - now
+            self._sleep(wait)
+            slept += wait
+
+
+class HttpStatusError(SourceError):
+    """A service answered with a status the caller did not expect (and that retrying would not fix)."""
+
+    def __init__(self, service: str, status: int, response: requests.Response | None, where: str) -> None:
+        reason = (response.reason if response is not None else "") or ""
+        super().__init__(service, f"answered {status} {reason}".rstrip() + f" at {where}")
+        self.status = status
+        self.response = response
+
+
+def parse_retry_after(
+    value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> float | None:
+    """Seconds to wait from a Retry-After header (integer seconds or an HTTP-date); None if absent or bad."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now()).total_seconds())
+
+
+def _shown(method: str, url: str) -> str:
+    """METHOD /path as shown in logs and messages; the query string may hold secrets, so it never shows."""
+    return f"{method.upper()} {urlsplit(url).path or '/'}"
+
+
+class HttpClient:
+    """Requests to one service, paced ahead of its limits, retried on 429/5xx/network errors, refreshed on 401.
+
+    `max_retries` counts the retries after the first attempt, so a request is sent at most
+    max_retries + 1 times. 429 waits Retry-After * time_scale (backoff when the header is missing);
+    5xx and connection errors wait backoff_seconds * 2**retry * time_scale.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        base_url: str,
+        session: requests.Session,
+        *,
+        headers: Mapping[str, str] | None = None,
+        limits: RateLimits | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+        refresh_token: Callable[[], Mapping[str, str]] | None = None,
+        max_retries: int = 5,
+        backoff_seconds: float = 1.0,
+        timeout: float = 30,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.service = service
+        self.base_url = base_url.rstrip("/") + "/"
+        self.session = session
+        self.headers: dict[str, str] = {"User-Agent": user_agent, **(headers or {})}
+        self.limits = limits
+        self.time_scale = limits.time_scale if limits is not None else 1.0
+        self.refresh_token = refresh_token
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
+        self.timeout = timeout
+        self._sleep = sleep
+        self._buckets: dict[str, TokenBucket] = {}
+        if limits is not None:
+            for name, limit in limits.buckets.items():
+                self._buckets[name] = TokenBucket(
+                    limit.calls, limit.period_seconds * limits.time_scale, clock=clock, sleep=sleep
+                )
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return urljoin(self.base_url, path_or_url.lstrip("/"))
+
+    def _pace(self, method: str) -> None:
+        bucket = self._buckets.get(verb_class(method))
+        if bucket is not None:
+            slept = bucket.acquire()
+            if slept:
+                _log.log(TRACE, "%s: paced %.3f s before %s", self.service, slept, method.upper())
+
+    def _offline(self) -> bool:
+        settings = getattr(self.session, "settings", None)
+        return bool(getattr(settings, "only_if_cached", False))
+
+    def _give_up(self, attempts: int, what: str, where: str) -> SourceError:
+        return SourceError(self.service, f"gave up after {attempts} attempts: {what} at {where}")
+
+    def _wait(self, seconds: float, why: str, where: str, retry: int) -> None:
+        delay = seconds * self.time_scale
+        _log.debug(
+            "%s: %s at %s; retry %d/%d in %.3f s", self.service, why, where, retry, self.max_retries, delay
+        )
+        self._sleep(delay)
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        expected: Iterable[int] = (200, 201, 204),
+    ) -> requests.Response:
+        method = method.upper()
+        url = self.url(path_or_url)
+        where = _shown(method, url)
+        expected = frozenset(expected)
+        refreshed = False
+        retry = 0
+        while True:
+            self._pace(method)
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers={**self.headers, **(headers or {})},
+                    timeout=self.timeout,
+                )
+            except _RETRY_EXCEPTIONS as exc:
+                what = type(exc).__name__
+                _log.log(TRACE, "%s %s -> %s", self.service, where, what)
+                if retry >= self.max_retries:
+                    raise self._give_up(retry + 1, what, where) from None
+                self._wait(self.backoff_seconds * 2**retry, what, where, retry + 1)
+                retry += 1
+                continue
+
+            status = response.status_code
+            _log.log(TRACE, "%s %s -> %d", self.service, where, status)
+            if status in expected:
+                return response
+            if status == 504 and self._offline():
+                raise HttpStatusError(self.service, status, response, where + " (not in the cache)")
+            if status == 429 or status in RETRY_STATUSES:
+                what = f"{status} {response.reason or ''}".rstrip()
+                if retry >= self.max_retries:
+                    raise self._give_up(retry + 1, what, where)
+                delay = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None
+                self._wait(
+                    self.backoff_seconds * 2**retry if delay is None else delay, what, where, retry + 1
+                )
+                retry += 1
+                continue
+            if status == 401:
+                if self.refresh_token is not None and not refreshed:
+                    _log.debug("%s: 401 at %s; refreshing the token once", self.service, where)
+                    self.headers.update(self.refresh_token())
+                    refreshed = True
+                    continue
+                detail = "rejected the refreshed credentials" if refreshed else "rejected the credentials"
+                raise AuthError(self.service, f"{detail} (401 Unauthorized) at {where}")
+            raise HttpStatusError(self.service, status, response, where)
+
+    def _json(self, response: requests.Response, where: str) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise SourceError(self.service, f"answered with something that is not JSON at {where}") from None
+
+    def get_json(self, path_or_url: str, *, params: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """GET and parse the JSON body (None for an empty body)."""
+        response = self.request("GET", path_or_url, params=params, **kwargs)
+        return self._json(response, urlsplit(self.url(path_or_url)).path)
+
+    def post_json(self, path_or_url: str, json: Any = None, **kwargs: Any) -> Any:
+        """POST a JSON body and parse the JSON answer (None for an empty body)."""
+        response = self.request("POST", path_or_url, json=json, **kwargs)
+        return self._json(response, urlsplit(self.url(path_or_url)).path)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret (longest first, so a secret containing another goes whole) masked."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, mask(secret))
+    return text
+
+
+def mask(secret: str) -> str:
+    """Enough of a secret to tell two apart, never enough to use: "abcd…yz", or "****" when short."""
+    if len(secret) > 10:
+        return f"{secret[:4]}…{secret[-2:]}"
+    return "****"
