@@ -1,0 +1,132 @@
+"""Where TotalRecall keeps its files, and the one atomic write every managed file goes through."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+__all__ = ["base_path", "in_container", "Paths", "atomic_write_text"]
+
+# Files whose presence marks a Docker or Podman container; Podman also sets $container.
+_CONTAINER_MARKERS = (Path("/.dockerenv"), Path("/run/.containerenv"))
+
+
+def in_container(environ: Mapping[str, str] = os.environ) -> bool:
+    return bool(environ.get("container")) or any(marker.exists() for marker in _CONTAINER_MARKERS)
+
+
+def base_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """$TOTALRECALL_BASE_PATH if set; /app inside a container; otherwise ~/.config/totalrecall."""
+    configured = environ.get("TOTALRECALL_BASE_PATH")
+    if configured:
+        return Path(configured).expanduser()
+    if in_container(environ):
+        return Path("/app")
+    # HOME from `environ` first, so callers (and tests) that pass their own environment are obeyed.
+    home = environ.get("HOME")
+    return (Path(home) if home else Path.home()) / ".config" / "totalrecall"
+
+
+@attrs.frozen
+class Paths:
+    """The layout under the base path (DESIGN §2); nothing here creates a directory."""
+
+    base: Path = attrs.field(converter=Path)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Paths:
+        return cls(base_path(environ))
+
+    @property
+    def config_file(self) -> Path:
+        return self.base / "config.toml"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.base / "credentials.toml"
+
+    @property
+    def data(self) -> Path:
+        return self.base / "data"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data / "cache"
+
+    def collect_dir(self, service: str) -> Path:
+        return self.cache_dir / "collect" / service
+
+    def distribute_dir(self, target: str) -> Path:
+        return self.cache_dir / "distribute" / target
+
+    @property
+    def id_cache_dir(self) -> Path:
+        return self.cache_dir / "id"
+
+    @property
+    def imdb_csv_dir(self) -> Path:
+        return self.cache_dir / "csv" / "imdb"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data / "state"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.data / "journal"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.base / "logs"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs_dir / "totalrecall.log"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.base / "totalrecall.lock"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.base / "totalrecall.pid"
+
+
+def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+    """Replace `path` with `text` so that a reader sees either the old or the new file, never a mix.
+
+    The temporary file lives in the same directory because os.replace is only atomic within one file
+    system; it is created 0600 and widened to `mode` only once written, so a secret is never readable
+    by others even for a moment. The directory is fsynced too, or the rename itself may be lost on a crash.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, mode)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Windows cannot open a directory; there the rename is as durable as the platform makes it.
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
