@@ -314,7 +314,7 @@ def _older_than_days(value: int | None) -> int | None:
 
 def _share(value: float) -> float:
     if not 0 <= value <= 1:
-        raise _Invalid(f"must be between 0 and 1, got {value}")
+        raise _Invalid(f"must be between 0 and 1, got {value:g}")
     return float(value)
 
 

@@ -1,0 +1,364 @@
+"""Tests of config.toml loading: defaults, round trip, and every problem located by section and key."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from totalrecall.config.credentials import CredentialStore
+from totalrecall.config.settings import (
+    ServiceInstance,
+    Settings,
+    defaults,
+    load_settings,
+    parse_settings,
+    save_settings,
+    to_toml,
+)
+from totalrecall.errors import ConfigError
+
+TYPES = ["files"]
+ENV: dict[str, str] = {}
+
+FULL = """
+[trakt]
+enabled = true
+client_id = "tid"
+client_secret = "tsecret"
+api_url = "http://127.0.0.1:9001"
+
+[simkl]
+enabled = true
+client_id = "sid"
+client_secret = "ssecret"
+
+[simkl.status_mapping]
+watching = "watchlist"
+
+[sources.imdb]
+enabled = true
+username = "me@example.com"
+csv_dir = "/exports"
+no_sandbox = true
+headless = false
+
+[sources.plex]
+enabled = true
+server_url = "http://plex.local:32400"
+libraries = ["Movies", "TV Shows"]
+
+[sources.shelf_a]
+type = "files"
+enabled = true
+path = "libraries/shelf_a"
+formats = ["json"]
+
+[sources.shelf_b]
+type = "files"
+path = "libraries/shelf_b"
+
+[resolution]
+strategy = "Newest"
+source_preference = ["trakt", "Plex", "imdb", "simkl", "shelf_a"]
+timestamp_tolerance_seconds = 60
+ratings_strategy = "MERGE"
+
+[sync]
+sync_reviews = true
+remove_watched_from_watchlists = true
+remove_watchlist_items_older_than_days = 365
+max_removal_share = 0.25
+
+[scheduler]
+schedule = "30 2 * * *"
+timezone = "Europe/Berlin"
+run_on_startup = false
+"""
+
+
+def _load(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> Settings:
+    path = tmp_path / "config.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_settings(path, environ=ENV if environ is None else environ, service_types=TYPES)
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    return caught.value.problems
+
+
+def test_missing_file_gives_defaults_with_every_service_off(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "config.toml", environ=ENV, service_types=TYPES)
+    assert settings == defaults(ENV)
+    assert settings.enabled_services() == []
+    assert (settings.sync.max_removal_share, settings.sync.propagate_removals) == (0.10, True)
+    assert (settings.scheduler.schedule, settings.scheduler.timezone) == ("0 */6 * * *", "UTC")
+
+
+def test_missing_file_when_required_says_how_to_fix(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, required=True, environ=ENV, service_types=TYPES)
+    assert str(caught.value) == f"config.toml not found at {path}; run `totalrecall config`"
+
+
+def test_full_config_is_read(tmp_path: Path) -> None:
+    settings = _load(tmp_path, FULL)
+    assert settings.enabled_services() == ["trakt", "simkl", "imdb", "plex", "shelf_a"]
+    assert settings.trakt.api_url == "http://127.0.0.1:9001"
+    assert settings.simkl.status_mapping == {"watching": "watchlist"}
+    assert (settings.imdb.no_sandbox, settings.imdb.headless, settings.imdb.csv_dir) == (
+        True,
+        False,
+        "/exports",
+    )
+    assert settings.plex.libraries == ["Movies", "TV Shows"]
+    assert settings.resolution.strategy == "newest"
+    assert settings.resolution.ratings_strategy == "merge"
+    assert settings.resolution.source_preference == ["trakt", "plex", "imdb", "simkl", "shelf_a"]
+    assert settings.sync.remove_watchlist_items_older_than_days == 365
+    assert settings.scheduler.timezone == "Europe/Berlin"
+    assert settings.instances["shelf_b"] == ServiceInstance(
+        name="shelf_b", type="files", enabled=False, options={"path": "libraries/shelf_b"}
+    )
+
+
+def test_service_type_and_options(tmp_path: Path) -> None:
+    settings = _load(tmp_path, FULL)
+    assert [settings.service_type(name) for name in ("trakt", "plex", "shelf_a")] == [
+        "trakt",
+        "plex",
+        "files",
+    ]
+    assert settings.service_options("shelf_a") == {
+        "type": "files",
+        "enabled": True,
+        "path": "libraries/shelf_a",
+        "formats": ["json"],
+    }
+    trakt = settings.service_options("trakt")
+    assert trakt == {
+        "enabled": True,
+        "client_id": "tid",
+        "client_secret": "tsecret",
+        "api_url": "http://127.0.0.1:9001",
+    }
+    with pytest.raises(ConfigError, match='unknown service "nope"; known: trakt, simkl, imdb, plex, shelf_a'):
+        settings.service_type("nope")
+
+
+def test_full_config_round_trips_through_save(tmp_path: Path) -> None:
+    settings = _load(tmp_path, FULL)
+    saved = tmp_path / "again" / "config.toml"
+    save_settings(saved, settings)
+    assert saved.stat().st_mode & 0o777 == 0o644
+    assert load_settings(saved, environ=ENV, service_types=TYPES) == settings
+
+
+def test_defaults_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(to_toml(defaults(ENV)))
+    assert load_settings(path, environ=ENV, service_types=TYPES) == defaults(ENV)
+
+
+@pytest.mark.parametrize("written", ["Newest", "OLDEST", "preference", "mErGe"])
+def test_strategy_is_case_insensitive(tmp_path: Path, written: str) -> None:
+    settings = _load(tmp_path, f'[resolution]\nstrategy = "{written}"\nwatchlist_strategy = "{written}"\n')
+    assert settings.resolution.strategy == settings.resolution.watchlist_strategy == written.lower()
+
+
+# One bad config.toml per row, with the exact line the user sees.
+INVALID = [
+    (
+        '[trakt]\nenabled = true\n[simkl]\nenabled = true\n[resolution]\nsource_preference = ["letterboxd", "trakt", "simkl"]\n',
+        'config.toml: [resolution] source_preference: "letterboxd" is not a known service',
+    ),
+    (
+        "[sync]\nmax_removal_share = 1.5\n",
+        "config.toml: [sync] max_removal_share: must be between 0 and 1, got 1.5",
+    ),
+    (
+        "[sync]\nmax_removal_share = -1\n",
+        "config.toml: [sync] max_removal_share: must be between 0 and 1, got -1",
+    ),
+    (
+        '[scheduler]\nschedule = "61 * * * *"\n',
+        'config.toml: [scheduler] schedule: "61 * * * *" is not a valid cron expression',
+    ),
+    ("[sync]\nsync_wachlist = true\n", "config.toml: [sync] sync_wachlist: unknown key"),
+    ('[sync]\nsync_ratings = "yes"\n', 'config.toml: [sync] sync_ratings: must be true or false, got "yes"'),
+    (
+        "[resolution]\ntimestamp_tolerance_seconds = 1.5\n",
+        "config.toml: [resolution] timestamp_tolerance_seconds: must be an integer, got 1.5",
+    ),
+    (
+        '[resolution]\nstrategy = "newset"\n',
+        'config.toml: [resolution] strategy: "newset" is not a known strategy; known: merge, newest, oldest, preference',
+    ),
+    (
+        '[scheduler]\ntimezone = "Mars/Olympus"\n',
+        'config.toml: [scheduler] timezone: "Mars/Olympus" is not a known time zone (an IANA name such as "Europe/Berlin")',
+    ),
+    (
+        '[sources.shelf]\ntype = "foo"\n',
+        'config.toml: [sources.shelf] type: "foo" is not a registered service; known: files, imdb, plex, simkl, trakt',
+    ),
+    (
+        '[sources.shelf]\npath = "x"\n',
+        "config.toml: [sources.shelf] type: required: the service this is; known: files, imdb, plex, simkl, trakt",
+    ),
+    (
+        '[sources.plex]\nlibraries = "Movies"\n',
+        'config.toml: [sources.plex] libraries: must be a list of strings, got "Movies"',
+    ),
+    (
+        '[trakt]\napi_url = "api.trakt.tv"\n',
+        'config.toml: [trakt] api_url: must be an http:// or https:// URL, got "api.trakt.tv"',
+    ),
+    (
+        "[sync]\nremove_watchlist_items_older_than_days = -3\n",
+        "config.toml: [sync] remove_watchlist_items_older_than_days: must be 0 (off) or more days, got -3",
+    ),
+    ("[trakt]\nclient_secret = 123456789\n", "config.toml: [trakt] client_secret: must be a string"),
+    ("[letterboxd]\nenabled = true\n", "config.toml: [letterboxd]: unknown section or key"),
+    (
+        '[sources.trakt]\ntype = "trakt"\n',
+        "config.toml: [sources.trakt]: trakt is configured in [trakt], not under [sources]",
+    ),
+    (
+        "[trakt]\nenabled = true\n[sources.plex]\nenabled = true\n",
+        "config.toml: [resolution] source_preference: required when more than one service is enabled (enabled: trakt, plex)",
+    ),
+    (
+        '[trakt]\nenabled = true\n[resolution]\nsource_preference = ["trakt", "simkl"]\n',
+        'config.toml: [resolution] source_preference: "simkl" is not enabled',
+    ),
+    (
+        '[trakt]\nenabled = true\n[resolution]\nsource_preference = ["trakt", "trakt"]\n',
+        'config.toml: [resolution] source_preference: "trakt" is listed twice',
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), INVALID)
+def test_each_problem_is_one_exact_line(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    assert caught.value.problems == [expected]
+    assert str(caught.value) == expected
+
+
+def test_every_problem_is_reported_together(tmp_path: Path) -> None:
+    problems = _problems(
+        tmp_path,
+        """
+        [trakt]
+        enabled = true
+        [sync]
+        sync_wachlist = true
+        max_removal_share = 1.5
+        sync_ratings = 1
+        [scheduler]
+        schedule = "61 * * * *"
+        timezone = "Nowhere/Town"
+        [resolution]
+        strategy = "Newset"
+        source_preference = ["letterboxd"]
+        """,
+    )
+    assert problems == [
+        'config.toml: [resolution] strategy: "Newset" is not a known strategy; known: merge, newest, oldest, preference',
+        "config.toml: [sync] sync_wachlist: unknown key",
+        "config.toml: [sync] max_removal_share: must be between 0 and 1, got 1.5",
+        "config.toml: [sync] sync_ratings: must be true or false, got 1",
+        'config.toml: [scheduler] schedule: "61 * * * *" is not a valid cron expression',
+        'config.toml: [scheduler] timezone: "Nowhere/Town" is not a known time zone (an IANA name such as "Europe/Berlin")',
+        'config.toml: [resolution] source_preference: "letterboxd" is not a known service',
+    ]
+
+
+def test_summary_counts_problems(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, "[sync]\na = 1\nb = 2\n")
+    assert str(caught.value) == "config.toml has 2 problems"
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[sync]\nsync_ratings = \n", "config.toml:2:16: Invalid value"),
+        (
+            '[trakt]\nenabled = true\nclient_id "x"\n',
+            "config.toml:3:11: Expected '=' after a key in a key/value pair",
+        ),
+        ("[sync]\n[sync]\n", "config.toml:2:6: Cannot declare ('sync',) twice"),
+        ("[sync]\nsync_ratings = [true,", "config.toml:2:22: Invalid value"),  # at end of document,
+    ],
+)
+def test_toml_syntax_error_is_located(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    assert caught.value.problems == [expected]
+    assert "\n" not in str(caught.value)
+
+
+def test_broken_config_leaves_credentials_untouched(tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials.toml"
+    CredentialStore(credentials).update({"trakt_access_token": "t0ken-value-123", "plex_token": "p"})
+    before = credentials.read_bytes(), credentials.stat().st_mtime_ns
+    for broken in ("[sync\n", "[sync]\nmax_removal_share = 7\n"):
+        with pytest.raises(ConfigError):
+            _load(tmp_path, broken)
+    assert (credentials.read_bytes(), credentials.stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [({}, "UTC"), ({"TZ": "America/New_York"}, "America/New_York"), ({"TZ": ":/etc/localtime"}, "UTC")],
+)
+def test_timezone_defaults_to_tz_environment(tmp_path: Path, environ: dict[str, str], expected: str) -> None:
+    assert _load(tmp_path, "[sync]\n", environ).scheduler.timezone == expected
+    assert (
+        _load(tmp_path, '[scheduler]\ntimezone = "Asia/Tokyo"\n', environ).scheduler.timezone == "Asia/Tokyo"
+    )
+
+
+def test_zero_days_means_off(tmp_path: Path) -> None:
+    settings = _load(tmp_path, "[sync]\nremove_watchlist_items_older_than_days = 0\n")
+    assert settings.sync.remove_watchlist_items_older_than_days is None
+
+
+def test_one_enabled_service_needs_no_preference(tmp_path: Path) -> None:
+    settings = _load(tmp_path, "[sources.plex]\nenabled = true\n")
+    assert settings.enabled_services() == ["plex"]
+    assert settings.resolution.source_preference == []
+
+
+def test_builtin_source_may_state_its_own_type(tmp_path: Path) -> None:
+    assert _load(tmp_path, '[sources.imdb]\ntype = "imdb"\nenabled = true\n').imdb.enabled is True
+    problems = _problems(tmp_path, '[sources.imdb]\ntype = "plex"\n')
+    assert problems == ['config.toml: [sources.imdb] type: must be "imdb" (or left out), got "plex"']
+
+
+def test_builtin_names_count_as_known_without_registered_connectors(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[trakt]\nenabled = true\n[sources.second]\ntype = "simkl"\nenabled = true\n'
+        '[resolution]\nsource_preference = ["second", "trakt"]\n'
+    )
+    settings = load_settings(path, environ=ENV, service_types=[])
+    assert settings.enabled_services() == ["trakt", "second"]
+    assert settings.service_type("second") == "simkl"
+
+
+def test_sections_that_are_not_tables(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sync": 3, "sources": {"shelf": "files"}}, environ=ENV, service_types=TYPES)
+    assert caught.value.problems == [
+        'config.toml: [sources.shelf]: must be a table, got "files"',
+        "config.toml: [sync]: must be a table, got 3",
+    ]
