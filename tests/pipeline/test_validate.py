@@ -105,7 +105,7 @@ INVALID = [
     ),
     pytest.param(
         "version: 1\nsteps:\n  - collect: {}\n  - resolve: {}\n  - rule: {name: mark_rated_as_wached}\n",
-        ["p.yaml:5:19: $.steps[2].rule.name: 'mark_rated_as_wached' is not one of"],
+        ["p.yaml:5:18: $.steps[2].rule.name: 'mark_rated_as_wached' is not one of"],
         id="unknown-rule",
     ),
     pytest.param(

@@ -36,10 +36,22 @@ def load_schema() -> dict[str, Any]:
 def _most_specific(error: ValidationError) -> ValidationError:
     """For oneOf/anyOf failures, the sub-error that says what is actually wrong."""
     if error.context:
-        deepest = best_match(error.context)
+        # The branch that got furthest into the instance is the one the author meant.
+        depth = max(len(sub.relative_path) for sub in error.context)
+        candidates = [sub for sub in error.context if len(sub.relative_path) == depth]
+        if depth == 0:
+            # Same depth everywhere: a branch that rejects the instance's type was clearly not meant.
+            candidates = [sub for sub in candidates if sub.validator != "type"] or candidates
+            candidates = [sub for sub in candidates if not _wrong_kind(sub)] or candidates
+        deepest = best_match(candidates)
         if deepest is not None:
             return _most_specific(deepest)
     return error
+
+
+def _wrong_kind(error: ValidationError) -> bool:
+    """An enum/const of strings tried against a mapping or list: that branch was for another shape."""
+    return error.validator in ("enum", "const") and isinstance(error.instance, dict | list)
 
 
 def _schema_problems(located: Located) -> list[str]:

@@ -76,7 +76,9 @@ class FilesService(Service):
             return load_entries(data_type, entries)
         except (OSError, ValueError, KeyError, TypeError) as error:
             first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise SourceError(self.context.name, f"{path} is not a valid {data_type.value} file: {first_line}")
+            raise SourceError(
+                self.context.name, f"{path} is not a valid {data_type.value} file: {first_line}"
+            ) from None
         except Exception as error:  # cattrs raises ClassValidationError groups
             raise SourceError(
                 self.context.name, f"{path} is not a valid {data_type.value} file: {type(error).__name__}"
@@ -114,7 +116,7 @@ class FilesService(Service):
                 continue
             kept.append(entry)
             added.append(entry)
-            group = index.add(entry.item)
+            index.add(entry.item)
         document = {"version": _FORMAT_VERSION, "entries": dump_entries(kept)}
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self._file(data_type), json.dumps(document, indent=1, sort_keys=True) + "\n")

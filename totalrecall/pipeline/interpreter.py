@@ -1,0 +1,492 @@
+"""Runs a validated pipeline: connect, collect, resolve, rules and filters, distribute, with config.toml filling gaps."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from totalrecall import registries
+from totalrecall.collect.cache import CollectCache
+from totalrecall.config.credentials import CredentialStore
+from totalrecall.config.paths import Paths, atomic_write_text
+from totalrecall.config.settings import Settings
+from totalrecall.distribute.plan import TargetPlan, exceeds_removal_guard, plan_target
+from totalrecall.distribute.state import StateStore, apply_tombstones, first_seen_lookup
+from totalrecall.errors import CacheMissError, ConfigError, MassRemovalError, SourceError, TotalRecallError
+from totalrecall.identity import ItemIndex
+from totalrecall.model import DataType, Entry, Rating, dump_entries
+from totalrecall.pipeline.spec import Pipeline, ServiceSpec
+from totalrecall.pipeline.steps import CollectStep, DistributeStep, FilterStep, ResolveStep, RuleStep
+from totalrecall.resolve.filters import apply_filter
+from totalrecall.resolve.membership import resolve
+from totalrecall.resolve.options import Resolution, ResolveOptions
+from totalrecall.sources.base import Excluded, Service, ServiceContext, WriteResult
+
+__all__ = ["RunOptions", "RunReport", "Interpreter", "ALL"]
+
+log = logging.getLogger("totalrecall.run")
+
+ALL = "*"
+_SYNC_SWITCHES = {
+    DataType.WATCHLIST: "sync_watchlist",
+    DataType.RATINGS: "sync_ratings",
+    DataType.REVIEWS: "sync_reviews",
+    DataType.WATCH_HISTORY: "sync_watch_history",
+}
+_CONFIG_RULES = ("mark_rated_as_watched", "remove_watched_from_watchlists", "remove_watchlist_items_older_than_days")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _selected(selection: frozenset[str] | None, name: str) -> bool:
+    return selection is not None and (ALL in selection or name in selection)
+
+
+@attrs.frozen
+class RunOptions:
+    """How this run differs from a plain sync (command-line flags)."""
+
+    dry_run: frozenset[str] | None = None
+    use_cache: frozenset[str] | None = None
+    force_full_sync: bool = False
+    allow_mass_removal: bool = False
+    data_types: tuple[DataType, ...] | None = None
+    clock: Callable[[], datetime] = _utcnow
+    time_scale: float = 1.0
+
+
+@attrs.frozen
+class ServicePlan:
+    name: str
+    type: str
+    cls: type[Service]
+    settings: Mapping[str, Any]
+    data_types: tuple[DataType, ...]
+    spec: ServiceSpec | None = None
+
+
+@attrs.define
+class RunReport:
+    """What a run did; the CLI prints it and derives the exit code."""
+
+    services: list[str] = attrs.field(factory=list)
+    collected: dict[tuple[str, DataType], int] = attrs.field(factory=dict)
+    failed: dict[str, str] = attrs.field(factory=dict)
+    suspects: dict[str, str] = attrs.field(factory=dict)
+    plans: list[TargetPlan] = attrs.field(factory=list)
+    results: dict[tuple[str, DataType], WriteResult] = attrs.field(factory=dict)
+    dry_run_targets: set[str] = attrs.field(factory=set)
+    notes: list[str] = attrs.field(factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+class Interpreter:
+    """Executes one pipeline once; the phases are methods so each reads on its own."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        paths: Paths,
+        settings: Settings,
+        credentials: CredentialStore,
+        options: RunOptions | None = None,
+    ) -> None:
+        registries.load_all()
+        self.pipeline = pipeline
+        self.paths = paths
+        self.settings = settings
+        self.credentials = credentials
+        self.options = options or RunOptions()
+        self.state = StateStore(paths.state_dir)
+        self.report = RunReport()
+        self.started_at = self.options.clock()
+        self._connectors: dict[str, Service] = {}
+        # What each service holds now (as collected), per data type.
+        self._held: dict[str, dict[DataType, list[Entry]]] = {}
+
+    # -- planning ---------------------------------------------------------------------------------------
+    def _data_types(self) -> tuple[DataType, ...]:
+        if self.pipeline.data:
+            chosen = self.pipeline.data
+        else:
+            chosen = tuple(dt for dt, key in _SYNC_SWITCHES.items() if getattr(self.settings.sync, key))
+        if self.options.data_types:
+            chosen = tuple(dt for dt in chosen if dt in self.options.data_types) or self.options.data_types
+        return chosen
+
+    def plan_services(self) -> list[ServicePlan]:
+        specs: list[ServiceSpec] = []
+        for spec in self.pipeline.services or ():
+            if spec.name == "enabled":
+                specs.extend(ServiceSpec(name=name) for name in self.settings.enabled_services())
+            else:
+                specs.append(spec)
+        if not self.pipeline.services:
+            specs = [ServiceSpec(name=name) for name in self.settings.enabled_services()]
+        if not specs:
+            raise ConfigError("no service is enabled in config.toml; run `totalrecall config` to set one up")
+        data_types = self._data_types()
+        plans = []
+        configured = set(self.settings.service_names())
+        for spec in specs:
+            service_type = spec.type or (self.settings.service_type(spec.name) if spec.name in configured else spec.name)
+            cls = registries.services.get(service_type)
+            section = dict(self.settings.service_options(spec.name)) if spec.name in configured else {}
+            section.update(spec.options)
+            if spec.status_mapping:
+                section["status_mapping"] = {**section.get("status_mapping", {}), **spec.status_mapping}
+            wanted = [dt for dt in data_types if cls.capabilities.holds(dt)]
+            if spec.data:
+                wanted = [dt for dt in wanted if dt in spec.data]
+            plans.append(ServicePlan(spec.name, service_type, cls, section, tuple(wanted), spec))
+        return plans
+
+    def _context(self, plan: ServicePlan) -> ServiceContext:
+        cache = CollectCache(self.paths, plan.name)
+        offline = _selected(self.options.use_cache, plan.name)
+        return ServiceContext(
+            name=plan.name,
+            settings=plan.settings,
+            credentials=self.credentials,
+            paths=self.paths,
+            session_factory=lambda: cache.session(offline=offline),
+            force_full_sync=self.options.force_full_sync,
+            time_scale=self.options.time_scale,
+            load_state=cache.load_state,
+            save_state=cache.save_state,
+            load_snapshot=cache.load_snapshot,
+        )
+
+    def _fail(self, service: str, error: BaseException) -> None:
+        message = str(error) if isinstance(error, TotalRecallError) else f"{service}: unexpected {type(error).__name__}: {error}"
+        self.report.failed[service] = message
+        log.error("%s", message)
+
+    # -- phases ---------------------------------------------------------------------------------------------
+    def connect(self, plans: Sequence[ServicePlan]) -> None:
+        for plan in plans:
+            if _selected(self.options.use_cache, plan.name):
+                continue  # replaying the cache needs no account
+            try:
+                connector = plan.cls(self._context(plan))
+                connector.check_ready()
+            except Exception as error:  # noqa: BLE001 - one failing service never aborts the others
+                self._fail(plan.name, error)
+                continue
+            self._connectors[plan.name] = connector
+
+    def collect(self, plans: Sequence[ServicePlan], step: CollectStep) -> None:
+        for plan in plans:
+            if step.services and plan.name not in step.services:
+                continue
+            cache = CollectCache(self.paths, plan.name)
+            if _selected(self.options.use_cache, plan.name):
+                for data_type in plan.data_types:
+                    if data_type not in plan.cls.capabilities.reads:
+                        continue
+                    entries = cache.load_snapshot(data_type)
+                    if entries is None:
+                        raise CacheMissError(plan.name, data_type.value)
+                    self._store(plan.name, data_type, entries)
+                continue
+            connector = self._connectors.get(plan.name)
+            if connector is None:
+                continue
+            collected: dict[DataType, list[Entry]] = {}
+            try:
+                for data_type in plan.data_types:
+                    if data_type in plan.cls.capabilities.reads:
+                        collected[data_type] = list(connector.read(data_type))
+            except Exception as error:  # noqa: BLE001 - isolate the service: its data is absent
+                self._fail(plan.name, error)
+                continue
+            for data_type, entries in collected.items():
+                cache.save_snapshot(data_type, entries, self.started_at)
+                self._store(plan.name, data_type, entries)
+
+    def _store(self, service: str, data_type: DataType, entries: list[Entry]) -> None:
+        self._held.setdefault(service, {})[data_type] = entries
+        self.report.collected[(service, data_type)] = len(entries)
+        log.info("collect: %s %s: %d", service, data_type.value, len(entries))
+
+    def _resolve_options(self, step: ResolveStep, data_type: DataType, plans: Sequence[ServicePlan]) -> ResolveOptions:
+        config = self.settings.resolution
+        per_type = {DataType.RATINGS: config.ratings_strategy, DataType.WATCHLIST: config.watchlist_strategy}
+        strategy = step.overrides.get(data_type) or step.strategy or per_type.get(data_type) or config.strategy
+        order = step.order or tuple(config.source_preference) or tuple(plan.name for plan in plans)
+        return ResolveOptions(
+            strategy=strategy,
+            order=order,
+            tolerance_seconds=self._tolerance(step),
+            propagate_removals=self._propagate(step),
+            granularity={plan.name: plan.cls.capabilities.history for plan in plans},
+        )
+
+    def _tolerance(self, step: ResolveStep | None) -> int:
+        if step is not None and step.tolerance_seconds is not None:
+            return step.tolerance_seconds
+        return self.settings.resolution.timestamp_tolerance_seconds
+
+    def _propagate(self, step: ResolveStep) -> bool:
+        if step.propagate_removals is not None:
+            return step.propagate_removals
+        return self.settings.sync.propagate_removals
+
+    def _max_share(self, step: DistributeStep | None) -> float:
+        if step is not None and step.max_removal_share is not None:
+            return step.max_removal_share
+        return self.settings.sync.max_removal_share
+
+    def _suspects(self, data_type: DataType, plans: Sequence[ServicePlan], share: float) -> set[str]:
+        suspects = set()
+        for plan in plans:
+            if data_type not in plan.data_types or data_type not in plan.cls.capabilities.reads:
+                continue
+            if plan.name in self.report.failed:
+                suspects.add(plan.name)
+                continue
+            baseline = self._baselines.get(plan.name, {}).get(data_type) or []
+            now = self._held.get(plan.name, {}).get(data_type)
+            if now is None:
+                suspects.add(plan.name)
+                continue
+            reason = None
+            if baseline and not now:
+                reason = f"returned an empty {data_type.value} where it held {len(baseline)}"
+            elif baseline and len(now) < (1 - share) * len(baseline):
+                reason = f"{data_type.value} shrank from {len(baseline)} to {len(now)}"
+            if reason:
+                suspects.add(plan.name)
+                self.report.suspects[plan.name] = reason
+                log.warning("%s is suspect: %s; it causes no removals this run", plan.name, reason)
+        return suspects
+
+    def resolve(self, plans: Sequence[ServicePlan], step: ResolveStep, share: float) -> dict[DataType, Resolution]:
+        library: dict[DataType, Resolution] = {}
+        self._tombstones: dict[DataType, list[Entry]] = {}
+        for data_type in self._data_types():
+            holders = [p for p in plans if data_type in p.data_types and p.name in self._held]
+            current = {p.name: self._held[p.name][data_type] for p in holders if data_type in self._held[p.name]}
+            baseline = {
+                name: entries
+                for name in current
+                if (entries := self._baselines.get(name, {}).get(data_type)) is not None
+            }
+            options = self._resolve_options(step, data_type, plans)
+            options = attrs.evolve(options, suspects=frozenset(self._suspects(data_type, plans, share)))
+            visible, self._tombstones[data_type] = apply_tombstones(
+                current, baseline, self.state.load_tombstones(data_type), options.tolerance_seconds
+            )
+            resolution = resolve(data_type, visible, baseline, options)
+            library[data_type] = resolution
+            log.info(
+                "resolve: %s: %d entries, %d removed on purpose (strategy %s)",
+                data_type.value, len(resolution.entries), len(resolution.removed), options.strategy,
+            )
+        return library
+
+    def apply_rules_and_filters(self, library: dict[DataType, Resolution]) -> dict[DataType, Resolution]:
+        shaping = [s for s in self.pipeline.steps if isinstance(s, RuleStep | FilterStep)]
+        if not any(isinstance(s, RuleStep) for s in shaping):
+            sync = self.settings.sync
+            configured = []
+            for name in _CONFIG_RULES:
+                value = getattr(sync, name)
+                if value:
+                    params = {"days": value} if name == "remove_watchlist_items_older_than_days" else {}
+                    configured.append(RuleStep(name=name, params=params))
+            shaping = configured + shaping
+        for step in shaping:
+            if isinstance(step, RuleStep):
+                rule = registries.rules.get(step.name)
+                library = rule(library, step.params, self.started_at)
+                log.info("rule: %s", step.name)
+            else:
+                for data_type in step.data or tuple(library):
+                    if data_type in library:
+                        library[data_type] = apply_filter(library[data_type], step.where)
+                log.info("filter: %s", step.where)
+        return library
+
+    def _targets(self, plans: Sequence[ServicePlan], step: DistributeStep | None) -> list[tuple[ServicePlan, str, tuple[DataType, ...]]]:
+        chosen = []
+        for plan in plans:
+            if step is None:
+                continue
+            if step.targets is None:
+                mode, data = "mirror", plan.data_types
+            elif plan.name in step.targets:
+                target = step.targets[plan.name]
+                mode, data = target.mode, target.data or plan.data_types
+            else:
+                continue
+            chosen.append((plan, mode, tuple(dt for dt in data if dt in plan.data_types)))
+        return chosen
+
+    def plan_distribution(self, plans: Sequence[ServicePlan], library: Mapping[DataType, Resolution], step: DistributeStep | None) -> list[TargetPlan]:
+        target_plans = []
+        for plan, mode, data_types in self._targets(plans, step):
+            if plan.name not in self._held:
+                continue  # a failed target cannot be diffed; nothing is sent to it
+            for data_type in data_types:
+                if data_type not in library or data_type not in plan.cls.capabilities.writes:
+                    continue
+                held = self._held[plan.name].get(data_type, [])
+                cutoff = None if self.options.force_full_sync else self.credentials.last_sync_timestamp(plan.name, data_type.value)
+                target_plans.append(
+                    plan_target(
+                        target=plan.name,
+                        mode=mode,
+                        resolution=library[data_type],
+                        held=held,
+                        capabilities=plan.cls.capabilities,
+                        tolerance_seconds=self._tolerance(self._resolve_step),
+                        cutoff=cutoff,
+                        first_seen=first_seen_lookup(self.state.load_first_seen(data_type)),
+                    )
+                )
+        return target_plans
+
+    def guard(self, target_plans: Sequence[TargetPlan], share: float) -> None:
+        over = [p for p in target_plans if exceeds_removal_guard(p, share)]
+        if over and not self.options.allow_mass_removal:
+            details = "; ".join(
+                f"{p.target} {p.data_type.value}: {len(p.removals)} of {p.held_count}" for p in over
+            )
+            raise MassRemovalError(
+                f"removal guard: planned removals exceed {share:.0%} ({details}); nothing was written. "
+                "Check the sources, then re-run with --allow-mass-removal if this is intended"
+            )
+
+    def _write_distribute_files(self, plan: TargetPlan, excluded: Sequence[Excluded]) -> None:
+        folder = self.paths.distribute_dir(plan.target)
+        folder.mkdir(parents=True, exist_ok=True)
+        document = {
+            "target": plan.target,
+            "data_type": plan.data_type.value,
+            "mode": plan.mode,
+            "planned_at": self.started_at.isoformat(),
+            "adds": dump_entries(plan.adds),
+            "removals": dump_entries(plan.removals),
+        }
+        atomic_write_text(folder / f"{plan.data_type.value}.json", json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+        excluded_path = folder / "excluded.json"
+        try:
+            kept = json.loads(excluded_path.read_text(encoding="utf-8"))
+            if not isinstance(kept, dict):
+                kept = {}
+        except (FileNotFoundError, ValueError):
+            kept = {}
+        kept[plan.data_type.value] = [
+            {"reason": item.reason, "entry": dump_entries([item.entry])[0]} for item in excluded
+        ]
+        atomic_write_text(excluded_path, json.dumps(kept, indent=1, ensure_ascii=False) + "\n")
+
+    def distribute(self, target_plans: Sequence[TargetPlan]) -> None:
+        for plan in target_plans:
+            if _selected(self.options.dry_run, plan.target):
+                self.report.dry_run_targets.add(plan.target)
+                self._write_distribute_files(plan, plan.excluded)
+                continue
+            held = self._held[plan.target].get(plan.data_type, [])
+            if plan.is_empty:
+                result = WriteResult()
+            else:
+                connector = self._connectors.get(plan.target)
+                if connector is None:
+                    continue
+                try:
+                    result = connector.write(plan.data_type, plan.adds, plan.removals)
+                except Exception as error:  # noqa: BLE001 - the others go on; this target keeps its state
+                    self._fail(plan.target, error)
+                    continue
+            self.report.results[(plan.target, plan.data_type)] = result
+            self._write_distribute_files(plan, (*plan.excluded, *result.excluded))
+            after = _apply_result(held, result, plan.data_type)
+            self._held[plan.target][plan.data_type] = after
+            self.state.save_baseline(plan.target, plan.data_type, after, self.started_at)
+            self.credentials.set_last_sync_timestamp(plan.target, plan.data_type.value, self.started_at)
+            log.info(
+                "distribute: %s %s: %d added, %d removed, %d excluded",
+                plan.target, plan.data_type.value, len(result.added), len(result.removed),
+                len(plan.excluded) + len(result.excluded),
+            )
+
+    def _save_state(self, plans: Sequence[ServicePlan], library: Mapping[DataType, Resolution], written: set[tuple[str, DataType]]) -> None:
+        for plan in plans:
+            if plan.name in self.report.failed or plan.name in self.report.suspects or plan.name not in self._held:
+                continue
+            for data_type, entries in self._held[plan.name].items():
+                if (plan.name, data_type) not in written:
+                    self.state.save_baseline(plan.name, data_type, entries, self.started_at)
+        for data_type, resolution in library.items():
+            tombstones = [*self._tombstones.get(data_type, []), *resolution.removed]
+            self.state.save_tombstones(data_type, tombstones)
+            self.state.record_first_seen(data_type, resolution.entries, self.started_at)
+
+    # -- the whole run -----------------------------------------------------------------------------------
+    def run(self) -> RunReport:
+        plans = self.plan_services()
+        self.report.services = [plan.name for plan in plans]
+        log.info("services: %s", ", ".join(f"{p.name} ({', '.join(d.value for d in p.data_types)})" for p in plans))
+        collect_step = (self.pipeline.steps_named("collect") or [CollectStep()])[0]
+        self._resolve_step = (self.pipeline.steps_named("resolve") or [ResolveStep()])[0]
+        distribute_step = (self.pipeline.steps_named("distribute") or [None])[0]
+        share = self._max_share(distribute_step)
+        try:
+            self.connect(plans)
+            self.collect(plans, collect_step)
+            if len(plans) == 1:
+                self.report.notes.append(f"only {plans[0].name} is enabled: collected, nothing to distribute")
+                return self.report
+            self._baselines = {
+                plan.name: {
+                    dt: entries for dt in plan.data_types
+                    if (entries := self.state.load_baseline(plan.name, dt)) is not None
+                }
+                for plan in plans
+            }
+            library = self.resolve(plans, self._resolve_step, share)
+            library = self.apply_rules_and_filters(library)
+            target_plans = self.plan_distribution(plans, library, distribute_step)
+            self.report.plans = target_plans
+            self.guard(target_plans, share)
+            self.distribute(target_plans)
+            if not self.options.dry_run:
+                written = set(self.report.results)
+                self._save_state(plans, library, written)
+            return self.report
+        finally:
+            for connector in self._connectors.values():
+                try:
+                    connector.close()
+                except Exception as error:  # noqa: BLE001 - closing must not hide the run's outcome
+                    log.warning("%s: error while closing: %s", connector.context.name, error)
+
+
+def _apply_result(held: Sequence[Entry], result: WriteResult, data_type: DataType) -> list[Entry]:
+    """What a target holds after a write: its entries, less what it removed, plus what it accepted."""
+    removed = set(map(id, result.removed))
+    remaining = [entry for entry in held if entry not in result.removed or id(entry) in removed]
+    remaining = [entry for entry in held if entry not in result.removed]
+    if data_type is DataType.RATINGS and result.added:
+        rerated = ItemIndex.of(entry.item for entry in result.added)
+        remaining = [entry for entry in remaining if not (isinstance(entry, Rating) and entry.item in rerated)]
+    return [*remaining, *result.added]
+
+
+def run_failed_services(report: RunReport) -> list[str]:
+    return sorted(report.failed)
+
+
+_ = SourceError  # re-exported for callers that catch connector failures around a run
