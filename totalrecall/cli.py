@@ -107,6 +107,173 @@ def config_show(full: bool) -> None:
     click.echo(render_config(full=full), nl=False)
 
 
+def _selection(value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    names = frozenset(part.strip() for part in value.split(",") if part.strip())
+    return names or frozenset({"*"})
+
+
+def _run_options(function: F) -> F:
+    options = [
+        click.option("--dry-run", "dry_run", is_flag=False, flag_value="*", default=None, metavar="[=SVC,..]",
+                     help="Plan and write data/cache/distribute/ without writing to the services (or to the listed ones)."),
+        click.option("--use-cache", "use_cache", is_flag=False, flag_value="*", default=None, metavar="[=SVC,..]",
+                     help="Read what the collect cache holds instead of the services (or the listed ones); no network."),
+        click.option("--force-full-sync", is_flag=True, help="Ignore the incremental cut-off: consider everything."),
+        click.option("--allow-mass-removal", is_flag=True, help="Let a removal past max_removal_share through."),
+        click.option("--wait", is_flag=True, help="Wait for a running sync instead of failing."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None, force_full_sync: bool,
+             allow_mass_removal: bool, wait: bool, data_types: tuple[Any, ...] | None = None) -> int:
+    from totalrecall.config.credentials import CredentialStore
+    from totalrecall.config.paths import Paths
+    from totalrecall.config.settings import load_settings
+    from totalrecall.distribute.report import render_plan, render_summary
+    from totalrecall.lock import sync_lock
+    from totalrecall.logsetup import register_secrets
+    from totalrecall.pipeline.interpreter import Interpreter, RunOptions
+    from totalrecall.pipeline.validate import load_pipeline
+
+    pipeline = load_pipeline(pipeline_path)
+    paths = Paths.from_environment()
+    settings = load_settings(paths.config_file, required=True)
+    credentials = CredentialStore(paths.credentials_file)
+    register_secrets(str(value) for key, value in credentials.as_dict().items() if "token" in key or "password" in key)
+    options = RunOptions(
+        dry_run=_selection(dry_run),
+        use_cache=_selection(use_cache),
+        force_full_sync=force_full_sync,
+        allow_mass_removal=allow_mass_removal,
+        data_types=data_types,
+    )
+    with sync_lock(paths.lock_file, f"totalrecall run {pipeline_path}", wait=wait):
+        report = Interpreter(pipeline, paths, settings, credentials, options).run()
+    click.echo(render_plan(report.plans))
+    click.echo(render_summary(report))
+    return report.exit_code
+
+
+@cli.command()
+@click.argument("pipeline", type=click.Path(path_type=Path))
+@_run_options
+@reports_errors
+def run(pipeline: Path, **flags: Any) -> None:
+    """Run one pipeline: collect, resolve, rules, filter, distribute."""
+    sys.exit(_execute(pipeline, **flags))
+
+
+def default_pipeline() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("totalrecall.pipeline").joinpath("default.yaml")))
+
+
+@cli.command()
+@click.option("--watchlist", is_flag=True, help="Sync the watchlist.")
+@click.option("--ratings", is_flag=True, help="Sync ratings.")
+@click.option("--reviews", is_flag=True, help="Sync reviews.")
+@click.option("--watch-history", "--watch_history", "watch_history", is_flag=True, help="Sync watch history.")
+@click.option("--all", "all_types", is_flag=True, help="Sync every data type.")
+@_run_options
+@reports_errors
+def sync(watchlist: bool, ratings: bool, reviews: bool, watch_history: bool, all_types: bool, **flags: Any) -> None:
+    """Run the default pipeline: every enabled service, as config.toml says."""
+    from totalrecall.model import DataType
+
+    chosen = [dt for dt, on in ((DataType.WATCHLIST, watchlist), (DataType.RATINGS, ratings),
+                                (DataType.REVIEWS, reviews), (DataType.WATCH_HISTORY, watch_history)) if on]
+    data_types = tuple(DataType) if all_types else tuple(chosen) or None
+    sys.exit(_execute(default_pipeline(), data_types=data_types, **flags))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--path", "folder", type=click.Path(path_type=Path), default=None,
+              help="Sandbox folder (default: sandbox/ under the base path).")
+@click.pass_context
+@reports_errors
+def sandbox(ctx: click.Context, folder: Path | None) -> None:
+    """Run a full sync over the built-in fake services and their sample libraries."""
+    folder = _sandbox_folder(folder)
+    ctx.obj = folder
+    if ctx.invoked_subcommand is not None:
+        return
+    import os
+
+    from totalrecall.sandbox.runner import prepare_sandbox, running_fakes
+
+    services = prepare_sandbox(folder)
+    click.echo(f"sandbox: {folder}")
+    with running_fakes(folder, services):
+        os.environ["TOTALRECALL_BASE_PATH"] = str(folder)
+        code = _execute(default_pipeline(), dry_run=None, use_cache=None, force_full_sync=False,
+                        allow_mass_removal=False, wait=False)
+    click.echo("run `totalrecall sandbox` again: the second run plans no changes")
+    sys.exit(code)
+
+
+def _sandbox_folder(folder: Path | None) -> Path:
+    from totalrecall.config.paths import Paths
+
+    return (folder or Paths.from_environment().base / "sandbox").expanduser().resolve()
+
+
+@sandbox.command("serve")
+@click.pass_obj
+@reports_errors
+def sandbox_serve(folder: Path) -> None:
+    """Keep the fakes running (fixed ports) until Ctrl-C, for syncs from another terminal."""
+    import signal
+    import threading
+
+    from totalrecall.sandbox.runner import prepare_sandbox, running_fakes
+
+    services = prepare_sandbox(folder)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with running_fakes(folder, services) as fakes:
+        for fake in fakes:
+            click.echo(f"{fake.name}: {fake.url}")
+        click.echo(f"sandbox served from {folder}; in another terminal:")
+        click.echo(f"  TOTALRECALL_BASE_PATH={folder} totalrecall sync")
+        click.echo("Ctrl-C stops it.")
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    click.echo("sandbox stopped")
+
+
+@cli.command()
+@click.option("--all", "everything", is_flag=True, help="Caches, state, credentials and timestamps.")
+@click.option("--cache", is_flag=True, help="data/cache and data/state (collect cache, baselines, plans).")
+@click.option("--credentials", is_flag=True, help="Tokens and passwords in credentials.toml.")
+@click.option("--timestamps", is_flag=True, help="The last-sync timestamps (next sync considers everything).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@reports_errors
+def clear(everything: bool, cache: bool, credentials: bool, timestamps: bool, yes: bool) -> None:
+    """Remove exactly what the flags name."""
+    from totalrecall.clearing import clear_paths
+
+    if not (everything or cache or credentials or timestamps):
+        raise ConfigError("say what to clear: --all, --cache, --credentials or --timestamps")
+    from totalrecall.config.paths import Paths
+
+    paths = Paths.from_environment()
+    what = [name for name, on in (("cache", cache or everything), ("credentials", credentials or everything),
+                                  ("timestamps", timestamps or everything)) if on]
+    if not yes and sys.stdin.isatty() and not click.confirm(f"clear {', '.join(what)} under {paths.base}?"):
+        raise click.Abort()
+    for line in clear_paths(paths, what):
+        click.echo(line)
+
+
 def main() -> None:
     cli(prog_name="totalrecall")
 

@@ -263,7 +263,8 @@ class Interpreter:
             reason = None
             if baseline and not now:
                 reason = f"returned an empty {data_type.value} where it held {len(baseline)}"
-            elif baseline and len(now) < (1 - share) * len(baseline):
+            elif len(baseline) - len(now) > max(10, share * len(baseline)):
+                # Like the removal guard, a handful of removals from a small list is ordinary use.
                 reason = f"{data_type.value} shrank from {len(baseline)} to {len(now)}"
             if reason:
                 suspects.add(plan.name)

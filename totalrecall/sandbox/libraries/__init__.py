@@ -1,0 +1,3 @@
+"""Sandbox services; importing this package registers each one."""
+
+from totalrecall.sandbox.libraries import shelves  # noqa: F401

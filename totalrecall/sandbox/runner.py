@@ -1,0 +1,92 @@
+"""Creates or reuses a sandbox folder, starts its fakes and runs the default pipeline against them."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from totalrecall.config.credentials import CredentialStore
+from totalrecall.config.paths import atomic_write_text
+from totalrecall.sandbox.fakebase import FakeService
+from totalrecall.sandbox.plugins import SandboxService, load_sandbox_services
+
+__all__ = ["prepare_sandbox", "running_fakes"]
+
+log = logging.getLogger("totalrecall.sandbox")
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def sandbox_config(folder: Path, services: list[SandboxService]) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for service in services:
+        _merge(config, service.config(folder))
+    names = [*[n for n in ("trakt", "simkl", "imdb", "plex") if n in config], *sorted(config.get("sources", {}))]
+    enabled = []
+    for name in names:
+        section = config.get(name) or config.get("sources", {}).get(name, {})
+        if section.get("enabled") and name not in enabled:
+            enabled.append(name)
+    _merge(
+        config,
+        {
+            "resolution": {"strategy": "preference", "source_preference": enabled, "timestamp_tolerance_seconds": 3600},
+            "sync": {
+                "sync_watchlist": True,
+                "sync_ratings": True,
+                "sync_reviews": True,
+                "sync_watch_history": True,
+                "remove_watched_from_watchlists": True,
+                "propagate_removals": True,
+                "max_removal_share": 0.1,
+            },
+        },
+    )
+    return config
+
+
+def prepare_sandbox(folder: Path) -> list[SandboxService]:
+    """Write config.toml and credentials.toml (first time only) and seed each library."""
+    folder.mkdir(parents=True, exist_ok=True)
+    services = load_sandbox_services()
+    config_file = folder / "config.toml"
+    if not config_file.exists():
+        atomic_write_text(config_file, "# The TotalRecall sandbox: fake services on fixed local ports.\n"
+                          + tomli_w.dumps(sandbox_config(folder, services)))
+    credentials = CredentialStore(folder / "credentials.toml")
+    wanted = {}
+    for service in services:
+        for key, value in service.credentials().items():
+            if credentials.get(key) is None:
+                wanted[key] = value
+    if wanted:
+        credentials.update(wanted)
+    for service in services:
+        service.seed(folder)
+    return services
+
+
+@contextlib.contextmanager
+def running_fakes(folder: Path, services: list[SandboxService], time_scale: float = 1.0) -> Iterator[list[FakeService]]:
+    """Start every service's fakes; they are stopped again however the block ends."""
+    started: list[FakeService] = []
+    try:
+        for service in services:
+            started.extend(service.start_fakes(folder, time_scale))
+        for fake in started:
+            log.info("sandbox: fake %s at %s", fake.name, fake.url)
+        yield started
+    finally:
+        for fake in started:
+            fake.stop()
