@@ -274,7 +274,23 @@ def clear(everything: bool, cache: bool, credentials: bool, timestamps: bool, ye
         click.echo(line)
 
 
+def _attach_service_commands() -> None:
+    """Each connector may offer a `config <service>` login command as its class's `config_command`."""
+    from totalrecall import registries
+
+    registries.load_all()
+    for _name, service in registries.services.items():
+        command = getattr(service, "config_command", None)
+        if command is not None and command.name not in config_group.commands:
+            config_group.add_command(command)
+
+
 def main() -> None:
+    try:
+        _attach_service_commands()
+    except TotalRecallError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
     cli(prog_name="totalrecall")
 
 

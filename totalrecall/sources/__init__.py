@@ -1,3 +1,5 @@
-"""Service connectors; importing this package registers every one of them."""
+"""Service connectors, one module or package each; importing this package registers every one of them."""
 
-from totalrecall.sources import files  # noqa: F401
+from totalrecall.discovery import import_submodules
+
+import_submodules(__name__)

@@ -1,3 +1,5 @@
-"""Sandbox services; importing this package registers each one."""
+"""Sandbox services, one module each; importing this package registers every one of them."""
 
-from totalrecall.sandbox.libraries import shelves  # noqa: F401
+from totalrecall.discovery import import_submodules
+
+import_submodules(__name__)
