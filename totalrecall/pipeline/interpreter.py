@@ -230,6 +230,7 @@ class Interpreter:
             tolerance_seconds=self._tolerance(step),
             propagate_removals=self._propagate(step),
             granularity={plan.name: plan.cls.capabilities.history for plan in plans},
+            trust_empty=self.options.allow_mass_removal,
         )
 
     def _tolerance(self, step: ResolveStep | None) -> int:
@@ -266,10 +267,10 @@ class Interpreter:
             elif len(baseline) - len(now) > max(10, share * len(baseline)):
                 # Like the removal guard, a handful of removals from a small list is ordinary use.
                 reason = f"{data_type.value} shrank from {len(baseline)} to {len(now)}"
-            if reason:
+            if reason and not self.options.allow_mass_removal:
                 suspects.add(plan.name)
                 self.report.suspects[plan.name] = reason
-                log.warning("%s is suspect: %s; it causes no removals this run", plan.name, reason)
+                log.warning("%s is suspect: %s", plan.name, reason)
         return suspects
 
     def resolve(self, plans: Sequence[ServicePlan], step: ResolveStep, share: float) -> dict[DataType, Resolution]:
@@ -359,11 +360,16 @@ class Interpreter:
         return target_plans
 
     def guard(self, target_plans: Sequence[TargetPlan], share: float) -> None:
+        """Stop before any write when a list looks wiped, or a planned removal is too large."""
+        if self.options.allow_mass_removal:
+            return
         over = [p for p in target_plans if exceeds_removal_guard(p, share)]
-        if over and not self.options.allow_mass_removal:
-            details = "; ".join(
-                f"{p.target} {p.data_type.value}: {len(p.removals)} of {p.held_count}" for p in over
-            )
+        details = [f"{p.target} {p.data_type.value}: {len(p.removals)} of {p.held_count}" for p in over]
+        # A source that came back empty or shrank sharply is more often an API hiccup than a user's
+        # choice; it removed nothing, but syncing on as if it were fine would hide the problem.
+        details += [f"{service} {reason}" for service, reason in sorted(self.report.suspects.items())]
+        if details:
+            details = "; ".join(details)
             raise MassRemovalError(
                 f"removal guard: planned removals exceed {share:.0%} ({details}); nothing was written. "
                 "Check the sources, then re-run with --allow-mass-removal if this is intended"

@@ -69,7 +69,7 @@ def judging_services(
         if service in baseline
         and service not in options.suspects
         # An empty answer where items were is far likelier an outage or expired session than a purge.
-        and not (len(current[service]) == 0 and len(baseline[service]) > 0)
+        and (options.trust_empty or not (len(current[service]) == 0 and len(baseline[service]) > 0))
     )
 
 

@@ -27,6 +27,8 @@ class ResolveOptions:
     suspects: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
     # service -> how it keeps history; a service not listed keeps plays.
     granularity: Mapping[str, HistoryGranularity] = attrs.field(factory=dict, hash=False)
+    # The user confirmed (--allow-mass-removal) that an emptied list is meant.
+    trust_empty: bool = False
 
     def granularity_of(self, service: str) -> HistoryGranularity:
         return self.granularity.get(service, HistoryGranularity.PLAYS)

@@ -1,0 +1,3 @@
+"""Fixtures for end-to-end runs."""
+
+from support.workspace import workspace  # noqa: F401 - a fixture
