@@ -73,7 +73,11 @@ def format_time(moment: datetime | None) -> str | None:
         return None
     moment = utc(moment)
     assert moment is not None
-    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    if moment.microsecond % 1000:
+        spec = "microseconds"
+    else:
+        spec = "milliseconds" if moment.microsecond else "seconds"
+    text = moment.isoformat(timespec=spec)
     return text.replace("+00:00", "Z")
 
 
