@@ -300,3 +300,14 @@ def test_offline_session_answers_from_cache_and_reports_a_miss(tmp_path: Path) -
         with pytest.raises(HttpStatusError, match="not in the cache"):
             offline.get_json("/sync/history")
         assert fake.requests == []
+
+
+def test_token_bucket_counts_a_call_from_its_answer() -> None:
+    sleeps = Sleeps()
+    bucket = TokenBucket(1, 1.0, clock=sleeps.clock, sleep=sleeps)
+    bucket.acquire()
+    sleeps.now += 0.5  # the answer took half a second
+    bucket.settle()
+    bucket.acquire()
+    assert sleeps.calls == [1.0]
+    assert sleeps.now == 1.5

@@ -161,6 +161,15 @@ class TokenBucket:
             self._sleep(wait)
             slept += wait
 
+    def settle(self) -> None:
+        """Move the newest slot to now, once its request is answered.
+
+        Counting a call from when its answer came, not from when it was sent, keeps calls a full period
+        apart *at the server* whatever the network and thread scheduling did to the previous one.
+        """
+        if self._sent:
+            self._sent[-1] = max(self._sent[-1], self._clock())
+
 
 class HttpStatusError(SourceError):
     """A service answered with a status the caller did not expect (and that retrying would not fix)."""
@@ -244,12 +253,13 @@ class HttpClient:
             return path_or_url
         return urljoin(self.base_url, path_or_url.lstrip("/"))
 
-    def _pace(self, method: str) -> None:
+    def _pace(self, method: str) -> TokenBucket | None:
         bucket = self._buckets.get(verb_class(method))
         if bucket is not None:
             slept = bucket.acquire()
             if slept:
                 _log.log(TRACE, "%s: paced %.3f s before %s", self.service, slept, method.upper())
+        return bucket
 
     def _offline(self) -> bool:
         settings = getattr(self.session, "settings", None)
@@ -283,7 +293,7 @@ class HttpClient:
         refreshed = False
         retry = 0
         while True:
-            self._pace(method)
+            bucket = self._pace(method)
             try:
                 response = self.session.request(
                     method,
@@ -295,6 +305,8 @@ class HttpClient:
                     timeout=self.timeout,
                 )
             except _RETRY_EXCEPTIONS as exc:
+                if bucket is not None:
+                    bucket.settle()
                 what = type(exc).__name__
                 _log.log(TRACE, "%s %s -> %s", self.service, where, what)
                 if retry >= self.max_retries:
@@ -303,6 +315,8 @@ class HttpClient:
                 retry += 1
                 continue
 
+            if bucket is not None:
+                bucket.settle()
             status = response.status_code
             _log.log(TRACE, "%s %s -> %d", self.service, where, status)
             if status in expected:

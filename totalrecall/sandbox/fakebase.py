@@ -280,16 +280,23 @@ class RateLimiter:
     Time scale, on both sides: the window lasts `period_seconds * time_scale` of real time, and the
     Retry-After sent is the *unscaled* documented value, ceil((time until a slot frees) / time_scale),
     at least 1. A client with the same RateLimits.time_scale sleeps Retry-After * time_scale, which is
-    then at least the real time left. `slack` (a share of the window) forgives requests that a pacing
-    client sent a full window apart but that arrived closer together through scheduling jitter.
+    then at least the real time left. Requests are counted over the window shortened by `slack` (a share
+    of it, but at least `min_slack_seconds` and at most half of it): a pacing client sends them a full
+    window apart, yet thread scheduling can make them arrive a few milliseconds closer together, which
+    matters once time_scale shrinks a 1 s window to 10 ms.
     """
 
     def __init__(
-        self, limits: RateLimits, clock: Callable[[], float] = time.time, slack: float = 0.1
+        self,
+        limits: RateLimits,
+        clock: Callable[[], float] = time.time,
+        slack: float = 0.1,
+        min_slack_seconds: float = 0.005,
     ) -> None:
         self.limits = limits
         self.clock = clock
         self.slack = slack
+        self.min_slack_seconds = min_slack_seconds
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str], collections.deque[float]] = {}
 
@@ -300,7 +307,7 @@ class RateLimiter:
         if limit is None:
             return None
         window = limit.period_seconds * self.limits.time_scale
-        counted = window * (1 - self.slack)
+        counted = window - min(max(window * self.slack, self.min_slack_seconds), window / 2)
         now = self.clock()
         with self._lock:
             seen = self._seen.setdefault((bucket, key), collections.deque())
