@@ -36,6 +36,7 @@ __all__ = [
     "Faults",
     "LoggedRequest",
     "RateLimiter",
+    "iter_routes",
     "route",
 ]
 
@@ -329,6 +330,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     fake: FakeService
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout, closed socket) is routine for a fake that injects faults.
+        _log.debug("%s fake: connection from %s ended early", self.fake.name, client_address, exc_info=True)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
