@@ -1,3 +1,3 @@
-"""Fixtures for end-to-end runs."""
+"""Fixtures shared by every test folder."""
 
 from support.workspace import workspace  # noqa: F401 - a fixture
