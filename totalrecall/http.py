@@ -18,6 +18,8 @@ import requests_cache
 
 from totalrecall import __version__
 from totalrecall.errors import AuthError, SourceError
+from totalrecall.logsetup import TRACE
+from totalrecall.redaction import mask, redact
 
 __all__ = [
     "TRACE",
@@ -37,8 +39,6 @@ __all__ = [
     "mask",
 ]
 
-TRACE = 5
-logging.addLevelName(TRACE, "TRACE")
 _log = logging.getLogger("totalrecall.http")
 
 DEFAULT_USER_AGENT = f"TotalRecall/{__version__} (+https://github.com/totalrecall)"
@@ -363,17 +363,3 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret (longest first, so a secret containing another goes whole) masked."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, mask(secret))
-    return text
-
-
-def mask(secret: str) -> str:
-    """Enough of a secret to tell two apart, never enough to use: "abcd…yz", or "****" when short."""
-    if len(secret) > 10:
-        return f"{secret[:4]}…{secret[-2:]}"
-    return "****"

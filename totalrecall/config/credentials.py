@@ -16,6 +16,7 @@ from totalrecall.config.paths import atomic_write_text
 from totalrecall.config.settings import toml_error_position
 from totalrecall.errors import ConfigError
 from totalrecall.model import format_time, parse_time, utc
+from totalrecall.redaction import mask
 
 __all__ = [
     "CredentialStore",
@@ -60,13 +61,6 @@ def _file_lock(path: Path) -> threading.Lock:
 
 def is_secret(key: str) -> bool:
     return key in SECRET_KEYS or key.endswith(_SECRET_SUFFIXES)
-
-
-def mask(value: Any) -> str:
-    """Enough of a secret to tell two apart, never enough to use it."""
-    if isinstance(value, str) and len(value) > 10:
-        return f"{value[:4]}…{value[-2:]}"
-    return "****"
 
 
 def timestamp_key(target: str, data_type: str) -> str:
