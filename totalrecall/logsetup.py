@@ -9,6 +9,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+from totalrecall.redaction import redact
+
 __all__ = ["TRACE", "configure_logging", "register_secrets", "RedactingFilter", "level_from"]
 
 TRACE = 5
@@ -35,10 +37,7 @@ def register_secrets(values: Iterable[str | None]) -> None:
 
 
 def redact_text(text: str) -> str:
-    for secret in sorted(_secrets, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, secret[:2] + "…[redacted]")
-    return text
+    return redact(text, _secrets) if _secrets else text
 
 
 class RedactingFilter(logging.Filter):

@@ -8,9 +8,10 @@ from typing import Any
 
 import tomli_w
 
-from totalrecall.config.credentials import CredentialStore, mask
+from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths, base_path
 from totalrecall.config.settings import load_settings
+from totalrecall.redaction import mask
 
 __all__ = ["render_config", "mask_secrets"]
 
