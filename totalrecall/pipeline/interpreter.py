@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +16,10 @@ from totalrecall.collect.cache import CollectCache
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths, atomic_write_text
 from totalrecall.config.settings import Settings
+from totalrecall.distribute.journal import Journal
 from totalrecall.distribute.plan import TargetPlan, exceeds_removal_guard, plan_target
 from totalrecall.distribute.state import StateStore, apply_tombstones, first_seen_lookup
-from totalrecall.errors import CacheMissError, ConfigError, MassRemovalError, SourceError, TotalRecallError
+from totalrecall.errors import CacheMissError, ConfigError, MassRemovalError, TotalRecallError
 from totalrecall.identity import ItemIndex
 from totalrecall.model import DataType, Entry, Rating, dump_entries
 from totalrecall.pipeline.spec import Pipeline, ServiceSpec
@@ -83,6 +85,7 @@ class RunReport:
     plans: list[TargetPlan] = attrs.field(factory=list)
     results: dict[tuple[str, DataType], WriteResult] = attrs.field(factory=dict)
     dry_run_targets: set[str] = attrs.field(factory=set)
+    run_id: str | None = None
     notes: list[str] = attrs.field(factory=list)
 
     @property
@@ -111,6 +114,8 @@ class Interpreter:
         self.report = RunReport()
         self.started_at = self.options.clock()
         self._connectors: dict[str, Service] = {}
+        self.run_id = f"{self.started_at:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+        self._journal: Journal | None = None
         # What each service holds now (as collected), per data type.
         self._held: dict[str, dict[DataType, list[Entry]]] = {}
 
@@ -412,11 +417,16 @@ class Interpreter:
                 connector = self._connectors.get(plan.target)
                 if connector is None:
                     continue
+                journal = self._open_journal()
+                sequence = journal.intend(
+                    plan.target, plan.data_type, plan.adds, plan.removals, _replaced(held, plan)
+                )
                 try:
                     result = connector.write(plan.data_type, plan.adds, plan.removals)
                 except Exception as error:  # noqa: BLE001 - the others go on; this target keeps its state
                     self._fail(plan.target, error)
                     continue
+                journal.done(sequence, result.added, result.removed)
             self.report.results[(plan.target, plan.data_type)] = result
             self._write_distribute_files(plan, (*plan.excluded, *result.excluded))
             after = _apply_result(held, result, plan.data_type)
@@ -428,6 +438,12 @@ class Interpreter:
                 plan.target, plan.data_type.value, len(result.added), len(result.removed),
                 len(plan.excluded) + len(result.excluded),
             )
+
+    def _open_journal(self) -> Journal:
+        if self._journal is None:
+            self._journal = Journal(self.paths.journal_dir, self.run_id, self.started_at, self.pipeline.source)
+            self.report.run_id = self.run_id
+        return self._journal
 
     def _save_state(self, plans: Sequence[ServicePlan], library: Mapping[DataType, Resolution], written: set[tuple[str, DataType]]) -> None:
         for plan in plans:
@@ -474,17 +490,24 @@ class Interpreter:
                 self._save_state(plans, library, written)
             return self.report
         finally:
-            for connector in self._connectors.values():
-                try:
-                    connector.close()
-                except Exception as error:  # noqa: BLE001 - closing must not hide the run's outcome
-                    log.warning("%s: error while closing: %s", connector.context.name, error)
+            self.close()
+
+    @property
+    def connectors(self) -> dict[str, Service]:
+        return dict(self._connectors)
+
+    def close(self) -> None:
+        """Close every connector (browsers, sessions); errors while closing never hide the outcome."""
+        for connector in self._connectors.values():
+            try:
+                connector.close()
+            except Exception as error:  # noqa: BLE001
+                log.warning("%s: error while closing: %s", connector.context.name, error)
+        self._connectors.clear()
 
 
 def _apply_result(held: Sequence[Entry], result: WriteResult, data_type: DataType) -> list[Entry]:
     """What a target holds after a write: its entries, less what it removed, plus what it accepted."""
-    removed = set(map(id, result.removed))
-    remaining = [entry for entry in held if entry not in result.removed or id(entry) in removed]
     remaining = [entry for entry in held if entry not in result.removed]
     if data_type is DataType.RATINGS and result.added:
         rerated = ItemIndex.of(entry.item for entry in result.added)
@@ -492,8 +515,9 @@ def _apply_result(held: Sequence[Entry], result: WriteResult, data_type: DataTyp
     return [*remaining, *result.added]
 
 
-def run_failed_services(report: RunReport) -> list[str]:
-    return sorted(report.failed)
-
-
-_ = SourceError  # re-exported for callers that catch connector failures around a run
+def _replaced(held: Sequence[Entry], plan: TargetPlan) -> list[Entry]:
+    """The target's ratings a write overwrites: what undo puts back."""
+    if plan.data_type is not DataType.RATINGS or not plan.adds:
+        return []
+    rerated = ItemIndex.of(entry.item for entry in plan.adds)
+    return [entry for entry in held if isinstance(entry, Rating) and entry.item in rerated]
