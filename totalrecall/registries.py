@@ -20,4 +20,6 @@ def load_all() -> None:
     """Imports every module that registers primitives, so the registries are complete."""
     import totalrecall.pipeline.steps  # noqa: F401
     import totalrecall.resolve  # noqa: F401
-    import totalrecall.sources  # noqa: F401
+    from totalrecall.discovery import import_submodules
+
+    import_submodules("totalrecall.sources")

@@ -463,8 +463,7 @@ def _check_preference(settings: Settings, problems: _Problems) -> None:
 
 def _known_service_types(service_types: Iterable[str] | None) -> list[str]:
     if service_types is None:
-        import totalrecall.sources  # noqa: F401 - importing the package registers every connector
-
+        registries.load_all()
         service_types = registries.services.names()
     # The built-in four count even before their connectors have registered.
     return sorted({*BUILTIN_SERVICES, *service_types})

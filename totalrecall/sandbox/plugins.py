@@ -43,6 +43,8 @@ sandbox_services: Registry[type[SandboxService]] = Registry("sandbox service")
 
 
 def load_sandbox_services() -> list[SandboxService]:
-    import totalrecall.sandbox.libraries  # noqa: F401 - registers every sandbox service
+    from totalrecall.discovery import import_submodules
+
+    import_submodules("totalrecall.sandbox.libraries")
 
     return sorted((cls() for _, cls in sandbox_services.items()), key=lambda s: (s.order, s.name))

@@ -1,5 +1,1 @@
-"""Service connectors, one module or package each; importing this package registers every one of them."""
-
-from totalrecall.discovery import import_submodules
-
-import_submodules(__name__)
+"""Service connectors, one module or package each; `registries.load_all()` imports (registers) them all."""

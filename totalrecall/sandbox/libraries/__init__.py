@@ -1,5 +1,1 @@
-"""Sandbox services, one module each; importing this package registers every one of them."""
-
-from totalrecall.discovery import import_submodules
-
-import_submodules(__name__)
+"""Sandbox services, one module each; `load_sandbox_services()` imports (registers) them all."""
