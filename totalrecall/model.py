@@ -159,22 +159,24 @@ class Item:
     show_title: str | None = None
     season: int | None = attrs.field(default=None, converter=_optional_int)
     episode: int | None = attrs.field(default=None, converter=_optional_int)
+    # Derived once: matching looks the keys up for every record of every service on every run.
+    _keys: tuple[tuple[Any, ...], ...] = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.kind is Kind.EPISODE and (self.season is None or self.episode is None) and not self.ids:
             raise ValueError("an episode needs its own ids or a season and episode number")
         if self.kind is Kind.SEASON and self.season is None:
             raise ValueError("a season needs its season number")
-
-    def identity_keys(self) -> list[tuple[Any, ...]]:
-        """Keys under which this item is found in an index; two items sharing a key are the same title."""
-        keys: list[tuple[Any, ...]] = [(self.kind.value, ns, value) for ns, value in self.ids.matchable()]
+        kind = self.kind.value
+        keys: list[tuple[Any, ...]] = [(kind, ns, value) for ns, value in self.ids.matchable()]
         if self.kind in (Kind.SEASON, Kind.EPISODE) and self.show_ids is not None:
             position = (self.season,) if self.kind is Kind.SEASON else (self.season, self.episode)
-            keys.extend(
-                (self.kind.value, "show." + ns, value, *position) for ns, value in self.show_ids.matchable()
-            )
-        return keys
+            keys.extend((kind, "show." + ns, value, *position) for ns, value in self.show_ids.matchable())
+        object.__setattr__(self, "_keys", tuple(keys))
+
+    def identity_keys(self) -> tuple[tuple[Any, ...], ...]:
+        """Keys under which this item is found in an index; two items sharing a key are the same title."""
+        return self._keys
 
     def conflicts_with(self, other: Item) -> bool:
         if self.kind is not other.kind or self.ids.conflicts_with(other.ids):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +18,6 @@ from totalrecall.model import (
     Rating,
     Review,
     WatchlistEntry,
-    converter,
 )
 from totalrecall.registries import strategies
 from totalrecall.resolve.options import Resolution, ResolveOptions
@@ -42,11 +40,22 @@ def entry_time(entry: Entry) -> datetime | None:
     return entry.watched_at
 
 
+def _tiebreak(entry: Entry) -> str:
+    """What tells apart same-label entries, so the order never depends on input order."""
+    if isinstance(entry, Rating):
+        detail = str(entry.value)
+    elif isinstance(entry, Review):
+        detail = entry.text
+    elif isinstance(entry, WatchlistEntry):
+        detail = entry.status or ""
+    else:
+        detail = ""
+    return f"{entry.item.identity_keys()!r}|{detail}"
+
+
 def _sort_key(entry: Entry) -> tuple[Any, ...]:
     moment = entry_time(entry)
-    # The full dump breaks ties between same-label items, so the order never depends on input order.
-    dump = json.dumps(converter.unstructure(entry), sort_keys=True, default=str)
-    return (entry.item.kind.value, entry.item.label(), moment is not None, moment or datetime.min, dump)
+    return (entry.item.kind.value, entry.item.label(), moment is not None, moment or datetime.min, _tiebreak(entry))
 
 
 def sort_entries(entries: Sequence[Entry]) -> tuple[Entry, ...]:
