@@ -26,6 +26,8 @@ class ItemIndex(Generic[V]):
         self._by_key: dict[tuple[Any, ...], int] = {}
         self._items: list[Item] = []
         self._values: list[V | None] = []
+        # Set when a record's keys led to two groups: the groups may be one title, found late.
+        self.bridged = False
 
     def __len__(self) -> int:
         return len(self._items)
@@ -51,7 +53,9 @@ class ItemIndex(Generic[V]):
                 self._values[group] = value
         for key in item.identity_keys():
             # First come keeps the key: a later record can add keys but never steal one.
-            self._by_key.setdefault(key, group)
+            owner = self._by_key.setdefault(key, group)
+            if owner != group:
+                self.bridged = True
         return group
 
     def item(self, group: int) -> Item:

@@ -193,19 +193,25 @@ class Item:
 
     def merged(self, other: Item) -> Item:
         """This item with ids and descriptive fields it lacks taken from `other` (the same title)."""
+        ids = self.ids.merged(other.ids)
         show_ids = self.show_ids
         if other.show_ids is not None:
             show_ids = other.show_ids if show_ids is None else show_ids.merged(other.show_ids)
-        return attrs.evolve(
-            self,
-            ids=self.ids.merged(other.ids),
-            title=self.title or other.title,
-            year=self.year if self.year is not None else other.year,
-            show_ids=show_ids,
-            show_title=self.show_title or other.show_title,
-            season=self.season if self.season is not None else other.season,
-            episode=self.episode if self.episode is not None else other.episode,
-        )
+        changes = {
+            name: value
+            for name, value in (
+                ("ids", ids),
+                ("show_ids", show_ids),
+                ("title", self.title or other.title),
+                ("year", self.year if self.year is not None else other.year),
+                ("show_title", self.show_title or other.show_title),
+                ("season", self.season if self.season is not None else other.season),
+                ("episode", self.episode if self.episode is not None else other.episode),
+            )
+            if value is not getattr(self, name)
+        }
+        # Most merges add nothing; keeping the same object spares an Item and its keys.
+        return attrs.evolve(self, **changes) if changes else self
 
     def label(self) -> str:
         """A short human-readable name for plans and messages."""

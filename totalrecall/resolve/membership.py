@@ -89,11 +89,12 @@ def _group_items(items: Sequence[Item]) -> ItemIndex[None]:
     comes after both; re-indexing the merged items joins them, so feeding a result back changes nothing.
     """
     index: ItemIndex[None] = ItemIndex.of(items)
-    while True:
+    while index.bridged:
         merged: ItemIndex[None] = ItemIndex.of(index.item(group) for group in index.groups())
         if len(merged) == len(index):
-            return index
+            break
         index = merged
+    return index
 
 
 @attrs.frozen
