@@ -132,15 +132,20 @@ class Ids:
 
     def merged(self, other: Ids) -> Ids:
         """These ids, with the gaps filled from `other`."""
+        if other is self:
+            return self
         changes = {
-            field.name: getattr(other, field.name)
-            for field in attrs.fields(Ids)
-            if getattr(self, field.name) is None and getattr(other, field.name) is not None
+            name: theirs
+            for name in _ID_FIELDS
+            if (theirs := getattr(other, name)) is not None and getattr(self, name) is None
         }
         return attrs.evolve(self, **changes) if changes else self
 
     def __bool__(self) -> bool:
         return any(getattr(self, field.name) is not None for field in attrs.fields(Ids))
+
+
+_ID_FIELDS = tuple(field.name for field in attrs.fields(Ids))
 
 
 @attrs.frozen
@@ -179,10 +184,15 @@ class Item:
         return self._keys
 
     def conflicts_with(self, other: Item) -> bool:
-        if self.kind is not other.kind or self.ids.conflicts_with(other.ids):
+        # Written out (not via Ids.conflicts_with) because matching calls it for every record.
+        if self.kind is not other.kind:
+            return True
+        mine, theirs = self.ids.imdb, other.ids.imdb
+        if mine is not None and theirs is not None and mine != theirs:
             return True
         if self.show_ids is not None and other.show_ids is not None:
-            return self.show_ids.conflicts_with(other.show_ids)
+            mine, theirs = self.show_ids.imdb, other.show_ids.imdb
+            return mine is not None and theirs is not None and mine != theirs
         return False
 
     def same_as(self, other: Item) -> bool:
