@@ -1,0 +1,213 @@
+"""Plex Discover (the account's cloud watchlist): read it page by page, add and remove, match by external ids."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from totalrecall.config.paths import atomic_write_text
+from totalrecall.errors import AuthError
+from totalrecall.http import HttpClient, HttpStatusError
+from totalrecall.model import Ids, Item, Kind, converter
+from totalrecall.sources.plex.account import SERVICE, plex_headers, token_rejected
+from totalrecall.sources.plex.mapping import (
+    PLEX_TYPES,
+    discover_key,
+    from_epoch,
+    kind_of,
+    media_container,
+    metadata_guids,
+    parse_guids,
+)
+
+__all__ = ["WATCHLIST_PAGE_SIZE", "DiscoverItem", "Discover"]
+
+WATCHLIST_PAGE_SIZE = 100
+
+
+class DiscoverItem:
+    """A watchlist title: its Item, its Discover ratingKey and when it was watchlisted (if Plex said)."""
+
+    __slots__ = ("item", "key", "added_at")
+
+    def __init__(self, item: Item, key: str, added_at: Any = None) -> None:
+        self.item = item
+        self.key = key
+        self.added_at = added_at
+
+
+class _IdCache:
+    """data/cache/id/plex_discover.json: external ids per plex:// guid and Discover keys per external id.
+
+    Discover's watchlist lists titles without their external ids, so each title's metadata is fetched
+    once and remembered; matches found for adds are remembered the same way.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            raw = {}
+        self.ids: dict[str, dict[str, Any]] = dict(raw.get("ids") or {}) if isinstance(raw, dict) else {}
+        self.matches: dict[str, str] = dict(raw.get("matches") or {}) if isinstance(raw, dict) else {}
+        self.added: dict[str, int] = dict(raw.get("added") or {}) if isinstance(raw, dict) else {}
+        self.dirty = False
+
+    def save(self) -> None:
+        if self.dirty:
+            document = {"ids": self.ids, "matches": self.matches, "added": self.added}
+            atomic_write_text(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+            self.dirty = False
+
+
+class Discover:
+    """Requests to discover.provider.plex.tv (watchlist) and metadata.provider.plex.tv (metadata, actions)."""
+
+    def __init__(
+        self,
+        discover_url: str,
+        metadata_url: str,
+        token: str,
+        session: requests.Session,
+        client_id: str,
+        id_cache: Path,
+        *,
+        time_scale: float = 1.0,
+        page_size: int = WATCHLIST_PAGE_SIZE,
+    ) -> None:
+        headers = plex_headers(client_id, token)
+        self.page_size = page_size
+        self.discover = HttpClient(SERVICE, discover_url, session, headers=headers, backoff_seconds=time_scale)
+        self.metadata = HttpClient(SERVICE, metadata_url, session, headers=headers, backoff_seconds=time_scale)
+        self.cache = _IdCache(id_cache)
+
+    def _get(self, client: HttpClient, path: str, params: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+        try:
+            return media_container(client.get_json(path, params=params))
+        except AuthError:
+            raise token_rejected("Plex Discover") from None
+
+    def _put(self, path: str, params: Mapping[str, Any]) -> None:
+        try:
+            self.metadata.request("PUT", path, params=params)
+        except AuthError:
+            raise token_rejected("Plex Discover") from None
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def _pages(self) -> Iterator[Mapping[str, Any]]:
+        start = 0
+        while True:
+            container = self._get(
+                self.discover,
+                "library/sections/watchlist/all",
+                {
+                    "includeCollections": 1,
+                    "includeExternalMedia": 1,
+                    "X-Plex-Container-Start": start,
+                    "X-Plex-Container-Size": self.page_size,
+                },
+            )
+            page = [m for m in container.get("Metadata") or () if isinstance(m, Mapping)]
+            yield from page
+            start += len(page)
+            total = container.get("totalSize")
+            if not page or (total is not None and start >= int(total)):
+                return
+
+    def external_ids(self, meta: Mapping[str, Any]) -> Ids:
+        """The title's ids: its Guid list when the listing has it, else the (remembered) full metadata."""
+        guid = str(meta.get("guid") or "")
+        if meta.get("Guid"):
+            ids = parse_guids(metadata_guids(meta)).own
+        elif guid in self.cache.ids:
+            ids = converter.structure(self.cache.ids[guid], Ids)
+        else:
+            key = str(meta.get("ratingKey") or discover_key(guid) or "")
+            full = self._get(self.metadata, f"library/metadata/{key}", {"includeGuids": 1})
+            found = [m for m in full.get("Metadata") or () if isinstance(m, Mapping)]
+            ids = parse_guids(metadata_guids(found[0] if found else meta)).own
+        if guid and guid not in self.cache.ids:
+            self.cache.ids[guid] = converter.unstructure(ids)
+            self.cache.dirty = True
+        return ids
+
+    def watchlist(self) -> list[DiscoverItem]:
+        items = []
+        for meta in self._pages():
+            kind = kind_of(meta)
+            key = str(meta.get("ratingKey") or discover_key(meta.get("guid")) or "")
+            if kind not in (Kind.MOVIE, Kind.SHOW) or not key:
+                continue  # collections and external media are not titles
+            ids = self.external_ids(meta)
+            item = Item(kind=kind, ids=ids, title=meta.get("title"), year=meta.get("year"))
+            items.append(DiscoverItem(item, key, from_epoch(meta.get("watchlistedAt") or self.watchlisted_at(key))))
+        listed = {entry.key for entry in items}
+        for gone in [key for key in self.cache.added if key not in listed]:
+            del self.cache.added[gone]
+            self.cache.dirty = True
+        self.cache.save()
+        return items
+
+    def watchlisted_at(self, key: str) -> int | None:
+        """When the title was watchlisted (its userState), asked once per title while it stays listed."""
+        if key in self.cache.added:
+            return self.cache.added[key]
+        try:
+            container = self._get(self.metadata, f"library/metadata/{key}/userState")
+        except HttpStatusError:
+            return None  # the time is a nicety; the membership is what is synced
+        for state in container.get("UserState") or ():
+            if isinstance(state, Mapping) and state.get("watchlistedAt"):
+                self.cache.added[key] = int(state["watchlistedAt"])
+                self.cache.dirty = True
+                return self.cache.added[key]
+        return None
+
+    def match(self, item: Item) -> str | None:
+        """The Discover ratingKey of a movie or show, by its plex guid or its imdb, tmdb or tvdb id."""
+        if item.ids.plex and item.ids.plex.startswith(f"plex://{item.kind.value}/"):
+            return discover_key(item.ids.plex)
+        for namespace in ("imdb", "tmdb", "tvdb"):
+            value = getattr(item.ids, namespace)
+            if value is None:
+                continue
+            remembered = f"{item.kind.value}:{namespace}:{value}"
+            if remembered in self.cache.matches:
+                return self.cache.matches[remembered]
+            try:
+                container = self._get(
+                    self.metadata,
+                    "library/metadata/matches",
+                    {"type": PLEX_TYPES[item.kind], "guid": f"{namespace}://{value}", "includeGuids": 1},
+                )
+            except HttpStatusError as error:
+                if error.status == 404:
+                    continue
+                raise
+            for meta in container.get("Metadata") or ():
+                if not isinstance(meta, Mapping) or kind_of(meta) is not item.kind:
+                    continue
+                key = str(meta.get("ratingKey") or discover_key(meta.get("guid")) or "")
+                if key:
+                    self.cache.matches[remembered] = key
+                    self.cache.dirty = True
+                    return key
+        return None
+
+    # -- writing --------------------------------------------------------------------------------------
+
+    def add(self, key: str) -> None:
+        self._put("actions/addToWatchlist", {"ratingKey": key})
+
+    def remove(self, key: str) -> None:
+        self._put("actions/removeFromWatchlist", {"ratingKey": key})
+
+    def close(self) -> None:
+        self.cache.save()
+
