@@ -91,10 +91,37 @@ def validate(pipelines: tuple[Path, ...]) -> None:
 
 @cli.group("config", invoke_without_command=True)
 @click.pass_context
+@reports_errors
 def config_group(ctx: click.Context) -> None:
-    """Show or change the configuration."""
+    """Without a subcommand: the interactive wizard (services, logins, preference, data types)."""
     if ctx.invoked_subcommand is None:
-        raise click.UsageError("the interactive wizard is not available yet; use `totalrecall config show`")
+        from totalrecall.config.paths import Paths
+        from totalrecall.wizard import run_wizard
+
+        run_wizard(Paths.from_environment())
+
+
+_SYNC_FLAGS = (("watchlist", "sync_watchlist"), ("ratings", "sync_ratings"), ("reviews", "sync_reviews"),
+               ("watch-history", "sync_watch_history"))
+
+
+def _sync_flag_options(function: F) -> F:
+    for flag, key in reversed(_SYNC_FLAGS):
+        function = click.option(f"--enable-{flag}/--disable-{flag}", key, default=None,
+                                help=f"Turn {flag.replace('-', ' ')} syncing on or off.")(function)
+    return function
+
+
+@config_group.command("sync")
+@_sync_flag_options
+@reports_errors
+def config_sync(**changes: bool | None) -> None:
+    """Choose the data types `sync` and the daemon handle; without flags, show the current choice."""
+    from totalrecall.config.paths import Paths
+    from totalrecall.wizard import update_sync_settings
+
+    for line in update_sync_settings(Paths.from_environment(), changes):
+        click.echo(line)
 
 
 @config_group.command("show")
@@ -268,10 +295,65 @@ def clear(everything: bool, cache: bool, credentials: bool, timestamps: bool, ye
     paths = Paths.from_environment()
     what = [name for name, on in (("cache", cache or everything), ("credentials", credentials or everything),
                                   ("timestamps", timestamps or everything)) if on]
-    if not yes and sys.stdin.isatty() and not click.confirm(f"clear {', '.join(what)} under {paths.base}?"):
+    if not yes and not click.confirm(f"clear {', '.join(what)} under {paths.base}?"):
         raise click.Abort()
     for line in clear_paths(paths, what):
         click.echo(line)
+
+
+def daemon_stop_timeout() -> float:
+    from totalrecall.daemon import STOP_TIMEOUT_SECONDS
+
+    return STOP_TIMEOUT_SECONDS
+
+
+@cli.command()
+@click.option("--schedule", default=None, metavar="CRON", help="Cron expression (default: [scheduler] schedule).")
+@click.option("--no-startup-sync", is_flag=True, help="Wait for the first slot instead of syncing at once.")
+@click.option("--foreground/--background", default=None,
+              help="Stay attached (the default in a container) or detach (the default elsewhere).")
+@reports_errors
+def start(schedule: str | None, no_startup_sync: bool, foreground: bool | None) -> None:
+    """Run syncs on a cron schedule until `totalrecall stop` (or SIGTERM)."""
+    from totalrecall import daemon
+    from totalrecall.config.paths import Paths, in_container
+    from totalrecall.config.settings import load_settings
+    from totalrecall.logsetup import add_file_logging, configure_logging
+
+    paths = Paths.from_environment()
+    settings = load_settings(paths.config_file, required=True)
+    options = daemon.DaemonOptions(
+        schedule=schedule or settings.scheduler.schedule,
+        timezone=settings.scheduler.timezone,
+        run_on_startup=settings.scheduler.run_on_startup and not no_startup_sync,
+    )
+    daemon.CronSchedule(options.schedule, options.timezone)  # a bad expression fails here, on the terminal
+    level = logging.getLogger().level
+    if foreground if foreground is not None else in_container():
+        # stderr for `docker logs`, and the file, so the log outlives the container.
+        add_file_logging(paths.log_file)
+        sys.exit(daemon.serve(paths, options))
+
+    def file_only() -> None:
+        configure_logging(level, stderr=False)
+        add_file_logging(paths.log_file)
+
+    pid = daemon.start_background(paths, options, file_only)
+    click.echo(f"totalrecall daemon started (pid {pid}); log: {paths.log_file}")
+
+
+@cli.command()
+@click.option("--timeout", default=daemon_stop_timeout(), show_default=True, type=float,
+              help="Seconds to wait after SIGTERM before SIGKILL.")
+@reports_errors
+def stop(timeout: float) -> None:
+    """Stop the daemon: SIGTERM, then SIGKILL if it has not exited in time."""
+    from totalrecall import daemon
+    from totalrecall.config.paths import Paths
+
+    outcome = daemon.stop_daemon(Paths.from_environment(), timeout=timeout)
+    click.echo(outcome.message, err=outcome.exit_code != 0)
+    sys.exit(outcome.exit_code)
 
 
 def _attach_service_commands() -> None:

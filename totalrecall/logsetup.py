@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
 import sys
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from totalrecall.redaction import redact
 
-__all__ = ["TRACE", "configure_logging", "register_secrets", "RedactingFilter", "level_from"]
+__all__ = [
+    "TRACE",
+    "configure_logging",
+    "add_file_logging",
+    "register_secrets",
+    "redact_text",
+    "RedactingFilter",
+    "DailyFileHandler",
+    "JsonFormatter",
+    "level_from",
+]
 
 TRACE = 5
 logging.addLevelName(TRACE, "TRACE")
@@ -33,7 +48,9 @@ def register_secrets(values: Iterable[str | None]) -> None:
     """Remember secret values so that no log record ever shows them."""
     for value in values:
         if value and len(value) >= 4:
-            _secrets.add(str(value))
+            text = str(value)
+            # As sent on the wire too: a password with "&" or "/" appears percent-encoded in a URL.
+            _secrets.update({text, quote(text, safe=""), quote_plus(text)})
 
 
 def redact_text(text: str) -> str:
@@ -51,7 +68,16 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _PlainFormatter(logging.Formatter):
+    """The human format; the whole output is redacted, tracebacks and stack included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message (and exception)."""
+
     def format(self, record: logging.LogRecord) -> str:
         document = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -61,7 +87,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             document["exception"] = redact_text(self.formatException(record.exc_info))
-        return json.dumps(document, ensure_ascii=False)
+        return redact_text(json.dumps(document, ensure_ascii=False))
 
 
 def level_from(verbosity: int, quiet: bool, environ: Mapping[str, str] = os.environ) -> int:
@@ -86,19 +112,122 @@ def json_wanted(environ: Mapping[str, str] = os.environ) -> bool:
     return any(environ.get(name, "").lower() in ("1", "true", "yes") for name in ("TOTALRECALL_LOG_JSON", "RUST_LOG_JSON"))
 
 
-def configure_logging(level: int, *, json_lines: bool | None = None, handler: logging.Handler | None = None) -> None:
-    """Route the `totalrecall` loggers to stderr (or `handler`); HTTP libraries only speak at trace."""
-    handler = handler or logging.StreamHandler(sys.stderr)
+def _prepare(handler: logging.Handler, json_lines: bool | None, date_format: str) -> logging.Handler:
     if json_lines if json_lines is not None else json_wanted():
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-5s %(name)s: %(message)s", "%H:%M:%S"))
+        handler.setFormatter(_PlainFormatter("%(asctime)s %(levelname)-5s %(name)s: %(message)s", date_format))
     handler.addFilter(RedactingFilter())
+    return handler
+
+
+def configure_logging(
+    level: int,
+    *,
+    json_lines: bool | None = None,
+    handler: logging.Handler | None = None,
+    stderr: bool = True,
+) -> None:
+    """Route the `totalrecall` loggers to stderr (or `handler`); HTTP libraries only speak at trace.
+
+    With `stderr=False` and no handler nothing is attached here; `add_file_logging` adds the daemon's file.
+    """
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler)
+        if isinstance(old, DailyFileHandler):
+            old.close()
+    if handler is not None or stderr:
+        root.addHandler(_prepare(handler or logging.StreamHandler(sys.stderr), json_lines, "%H:%M:%S"))
     root.setLevel(level)
     noisy_level = logging.DEBUG if level <= TRACE else logging.WARNING
     for noisy in ("urllib3", "requests_cache", "selenium", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(noisy_level)
+
+
+_ROTATED = re.compile(r"^(?P<stem>.+)\.(?P<day>\d{4}-\d{2}-\d{2})(\.\d+)?$")
+
+
+class DailyFileHandler(logging.Handler):
+    """Appends to `path` (logs/totalrecall.log) and, when the local date changes, renames it to
+    `<stem>.YYYY-MM-DD` (totalrecall.2026-11-25) for the day it holds; `keep_days` old files are kept.
+
+    The date of an existing file is taken from its modification time, so a daemon started the next
+    morning rotates yesterday's log first. `clock` returns epoch seconds; tests pass their own.
+    """
+
+    def __init__(self, path: Path, keep_days: int = 30, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.keep_days = keep_days
+        self.clock = clock
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._day = self._file_day()
+        self._stream = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def _today(self) -> date:
+        return datetime.fromtimestamp(self.clock()).date()
+
+    def _file_day(self) -> date:
+        try:
+            return datetime.fromtimestamp(self.path.stat().st_mtime).date()
+        except FileNotFoundError:
+            return self._today()
+
+    def rotated_name(self, day: date) -> Path:
+        return self.path.with_name(f"{self.path.stem}.{day.isoformat()}")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+            self.acquire()
+            try:
+                today = self._today()
+                if today != self._day:
+                    self._rotate(today)
+                self._stream.write(message + "\n")
+                self._stream.flush()
+            finally:
+                self.release()
+        except Exception:  # noqa: BLE001 - logging must never take the daemon down
+            self.handleError(record)
+
+    def _rotate(self, today: date) -> None:
+        self._stream.close()
+        if self.path.exists() and self.path.stat().st_size > 0:
+            target = self.rotated_name(self._day)
+            counter = 1
+            while target.exists():  # a second rotation for the same day (clock set back, restart)
+                target = self.path.with_name(f"{self.path.stem}.{self._day.isoformat()}.{counter}")
+                counter += 1
+            os.replace(self.path, target)
+        self._day = today
+        self._stream = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        self._prune(today)
+
+    def _prune(self, today: date) -> None:
+        oldest = today - timedelta(days=self.keep_days)
+        for candidate in self.path.parent.iterdir():
+            found = _ROTATED.match(candidate.name)
+            if not found or found.group("stem") != self.path.stem:
+                continue
+            with contextlib.suppress(ValueError, OSError):
+                if date.fromisoformat(found.group("day")) < oldest:
+                    candidate.unlink()
+
+    def close(self) -> None:
+        self.acquire()
+        try:
+            if not self._stream.closed:
+                self._stream.close()
+        finally:
+            self.release()
+        super().close()
+
+
+def add_file_logging(path: Path, *, json_lines: bool | None = None, keep_days: int = 30) -> DailyFileHandler:
+    """Also write every record to the daemon's log file, rotated daily; returns the handler."""
+    handler = DailyFileHandler(path, keep_days=keep_days)
+    _prepare(handler, json_lines, "%Y-%m-%d %H:%M:%S")
+    logging.getLogger().addHandler(handler)
+    return handler

@@ -1,0 +1,256 @@
+"""The interactive `totalrecall config` wizard and `config sync`: services, logins, preference, data types."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+import click
+from croniter import croniter
+
+from totalrecall import registries
+from totalrecall.config.credentials import CredentialStore
+from totalrecall.config.paths import Paths
+from totalrecall.config.settings import (
+    BUILTIN_STRATEGIES,
+    ServiceInstance,
+    Settings,
+    load_settings,
+    save_settings,
+)
+from totalrecall.errors import ConfigError
+
+__all__ = ["run_wizard", "update_sync_settings", "TRAKT_VIP_NOTE", "REVIEWS_NOTE"]
+
+_SERVICES = (("trakt", "Trakt"), ("simkl", "Simkl"), ("imdb", "IMDb"), ("plex", "Plex"))
+# The credentials.toml key that shows a service is already logged in.
+_LOGGED_IN_KEY = {"trakt": "trakt_access_token", "simkl": "simkl_access_token", "imdb": "imdb_password",
+                  "plex": "plex_token"}
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+TRAKT_VIP_NOTE = (
+    "Note: Trakt API apps need VIP. Since 2026-07-31 API apps are managed at developer.trakt.tv; free "
+    "accounts' apps were deleted, and a free account may connect only one community app. You need the "
+    "client id and secret of an API app of your own (redirect URI urn:ietf:wg:oauth:2.0:oob). "
+    "Simkl's API stays free, and IMDb's export-file mode needs no account access."
+)
+REVIEWS_NOTE = (
+    "Reviews are public once posted: with review syncing on, a review you wrote on one service is "
+    "posted under your name on the others that take reviews (Trakt comments, IMDb reviews)."
+)
+_DATA_TYPES = (
+    ("sync_watchlist", "the watchlist"),
+    ("sync_ratings", "ratings"),
+    ("sync_watch_history", "watch history"),
+)
+
+
+def _section(settings: Settings, name: str) -> Any:
+    return getattr(settings, name)
+
+
+def _with_enabled(settings: Settings, name: str, enabled: bool) -> Settings:
+    if name in ("trakt", "simkl", "imdb", "plex"):
+        return attrs.evolve(settings, **{name: attrs.evolve(_section(settings, name), enabled=enabled)})
+    instances = dict(settings.instances)
+    instances[name] = attrs.evolve(instances[name], enabled=enabled)
+    return attrs.evolve(settings, instances=instances)
+
+
+def login_command(name: str) -> click.Command | None:
+    """The connector's `config <name>` command, when this build has that connector."""
+    registries.load_all()
+    if name not in registries.services:
+        return None
+    command = getattr(registries.services.get(name), "config_command", None)
+    return command if isinstance(command, click.Command) else None
+
+
+def _run_login(command: click.Command, args: list[str]) -> bool:
+    """Run a connector's login command as `totalrecall config <name>` would; False when it failed."""
+    try:
+        command.main(args=args, prog_name=f"totalrecall config {command.name}", standalone_mode=False)
+    except SystemExit as stop:
+        return stop.code in (0, None)
+    except click.Abort:
+        raise
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        return False
+    return True
+
+
+class _Wizard:
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        self.settings = load_settings(paths.config_file)
+        self.credentials = CredentialStore(paths.credentials_file)
+
+    def save(self) -> None:
+        save_settings(self.paths.config_file, self.settings)
+
+    def reload(self) -> None:
+        # A login command may have written config.toml (client id, username); keep what it wrote.
+        self.settings = load_settings(self.paths.config_file)
+
+    def run(self) -> None:
+        click.echo(f"TotalRecall configuration ({self.paths.config_file}); Enter keeps the value in brackets.")
+        for name, title in _SERVICES:
+            self.builtin_service(name, title)
+        self.other_services()
+        enabled = self.settings.enabled_services()
+        if not enabled:
+            click.echo("No service is enabled: `totalrecall sync` will have nothing to do until one is.")
+        self.resolution(enabled)
+        self.data_types()
+        self.scheduler()
+        self.save()
+        load_settings(self.paths.config_file, required=True)  # what was written must load; else say so now
+        click.echo(f"Saved {self.paths.config_file}.")
+        from totalrecall.config.display import render_config
+
+        click.echo(render_config(paths=self.paths), nl=False)
+
+    # -- services ------------------------------------------------------------------------------------
+
+    def builtin_service(self, name: str, title: str) -> None:
+        section = _section(self.settings, name)
+        if not click.confirm(f"Sync with {title}?", default=section.enabled):
+            self.settings = _with_enabled(self.settings, name, False)
+            return
+        command = login_command(name)
+        if command is None:
+            click.echo(f"{title}: this installation has no {title} connector; skipping it "
+                       f"(once it has one, run `totalrecall config` again).")
+            self.settings = _with_enabled(self.settings, name, False)
+            return
+        self.settings = _with_enabled(self.settings, name, True)
+        self.save()
+        if self.credentials.get(_LOGGED_IN_KEY[name]) and not click.confirm(
+            f"{title} is already logged in; log in again?", default=False
+        ):
+            return
+        args: list[str] = []
+        parameters = {parameter.name for parameter in command.params}
+        if {"client_id", "client_secret"} <= parameters:
+            if name == "trakt":
+                click.echo(TRAKT_VIP_NOTE)
+            client_id = click.prompt(f"{title} client id", default=section.client_id or None)
+            client_secret = click.prompt(f"{title} client secret", hide_input=True,
+                                         default=section.client_secret or None, show_default=False)
+            args = ["--client-id", client_id, "--client-secret", client_secret]
+        click.echo(f"Logging in to {title} (`totalrecall config {name}`):")
+        ok = _run_login(command, args)
+        self.reload()
+        self.settings = _with_enabled(self.settings, name, True)
+        if not ok and not click.confirm(
+            f"The {title} login did not finish. Keep {title} enabled (log in later with "
+            f"`totalrecall config {name}`)?", default=False
+        ):
+            self.settings = _with_enabled(self.settings, name, False)
+        self.save()
+
+    def other_services(self) -> None:
+        for name, instance in sorted(self.settings.instances.items()):
+            use = click.confirm(f'Use the {instance.type} library "{name}"?', default=instance.enabled)
+            self.settings = _with_enabled(self.settings, name, use)
+        registries.load_all()
+        if "files" not in registries.services:
+            return
+        prompt = "Add a files library (a folder of JSON files, e.g. a backup)?"
+        while click.confirm(prompt, default=False):
+            name = click.prompt("Library name (lowercase letters, digits, _)", value_proc=self._new_name)
+            path = click.prompt("Folder (relative to the base path, or absolute)", default=f"libraries/{name}")
+            instances = dict(self.settings.instances)
+            instances[name] = ServiceInstance(name=name, type="files", enabled=True, options={"path": path})
+            self.settings = attrs.evolve(self.settings, instances=instances)
+            prompt = "Add another files library?"
+
+    def _new_name(self, value: str) -> str:
+        value = value.strip()
+        if not _NAME.match(value):
+            raise click.BadParameter("use lowercase letters, digits and _, starting with a letter")
+        if value in self.settings.service_names():
+            raise click.BadParameter(f'"{value}" is already a service name')
+        return value
+
+    # -- preferences ---------------------------------------------------------------------------------
+
+    def resolution(self, enabled: list[str]) -> None:
+        resolution = self.settings.resolution
+        preference = [name for name in resolution.source_preference if name in enabled]
+        preference += [name for name in enabled if name not in preference]
+        if len(enabled) > 1:
+            def parse(value: str) -> list[str]:
+                names = [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+                unknown = [n for n in names if n not in enabled]
+                if unknown:
+                    raise click.BadParameter(f"not enabled: {', '.join(unknown)}; enabled: {', '.join(enabled)}")
+                if len(set(names)) != len(names):
+                    raise click.BadParameter("a service is listed twice")
+                return names + [n for n in enabled if n not in names]
+
+            preference = click.prompt("Source preference, the first wins a conflict (comma separated)",
+                                      default=", ".join(preference), value_proc=parse)
+            click.echo(f"Source preference: {', '.join(preference)}")
+        strategy = click.prompt(
+            "How are conflicting ratings resolved",
+            type=click.Choice(list(BUILTIN_STRATEGIES), case_sensitive=False),
+            default=resolution.strategy,
+        ).lower()
+        self.settings = attrs.evolve(
+            self.settings, resolution=attrs.evolve(resolution, source_preference=preference, strategy=strategy)
+        )
+
+    def data_types(self) -> None:
+        sync = self.settings.sync
+        chosen = {key: click.confirm(f"Sync {label}?", default=getattr(sync, key)) for key, label in _DATA_TYPES}
+        click.echo(REVIEWS_NOTE)
+        chosen["sync_reviews"] = click.confirm("Sync reviews?", default=sync.sync_reviews)
+        self.settings = attrs.evolve(self.settings, sync=attrs.evolve(sync, **chosen))
+
+    def scheduler(self) -> None:
+        scheduler = self.settings.scheduler
+
+        def cron(value: str) -> str:
+            if not croniter.is_valid(value.strip()):
+                raise click.BadParameter(f'"{value}" is not a cron expression (e.g. "0 */6 * * *")')
+            return value.strip()
+
+        def zone(value: str) -> str:
+            try:
+                zoneinfo.ZoneInfo(value.strip())
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise click.BadParameter(f'"{value}" is not a time zone (e.g. "Europe/Berlin")') from None
+            return value.strip()
+
+        schedule = click.prompt("Schedule for `totalrecall start` (cron)", default=scheduler.schedule, value_proc=cron)
+        timezone = click.prompt("Time zone of the schedule", default=scheduler.timezone, value_proc=zone)
+        self.settings = attrs.evolve(
+            self.settings, scheduler=attrs.evolve(scheduler, schedule=schedule, timezone=timezone)
+        )
+
+
+def run_wizard(paths: Paths) -> None:
+    """Ask, log in, and write config.toml (logins write credentials.toml); ends with `config show`."""
+    _Wizard(paths).run()
+
+
+def update_sync_settings(paths: Paths, changes: Mapping[str, bool | None]) -> Iterator[str]:
+    """`config sync`: apply the --enable-/--disable- flags given; yields the resulting [sync] choices."""
+    settings = load_settings(paths.config_file)
+    wanted = {key: value for key, value in changes.items() if value is not None}
+    unknown = [key for key in wanted if not hasattr(settings.sync, key)]
+    if unknown:
+        raise ConfigError(f"unknown sync setting: {', '.join(unknown)}")
+    if wanted:
+        if wanted.get("sync_reviews") and not settings.sync.sync_reviews:
+            yield REVIEWS_NOTE
+        settings = attrs.evolve(settings, sync=attrs.evolve(settings.sync, **wanted))
+        save_settings(paths.config_file, settings)
+        yield f"saved {paths.config_file}"
+    for key in ("sync_watchlist", "sync_ratings", "sync_reviews", "sync_watch_history"):
+        yield f"{key} = {'true' if getattr(settings.sync, key) else 'false'}"
