@@ -1,0 +1,206 @@
+"""Simkl end to end through the Interpreter over real HTTP: round trips, statuses, incremental reads, faults."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from simkl_helpers import (
+    ANGRY_MEN,
+    BREAKING_BAD,
+    DARK_KNIGHT,
+    GODFATHER,
+    PULP,
+    THE_WIRE,
+    World,
+    bb_episode,
+    reads,
+    writes,
+)
+
+from totalrecall.sandbox.fake_simkl import FakeSimkl
+
+T_SHAWSHANK = "2026-03-10T20:05:00Z"
+T_ANGRY_MEN = "2026-02-11T19:30:00Z"
+T_BB_2 = "2026-01-21T21:00:00Z"
+
+
+def _seed(fake: FakeSimkl) -> None:
+    fake.put(
+        [
+            {"type": "movies", "imdb": "tt0068646", "status": "plantowatch", "added_to_watchlist_at": "2026-01-02T09:30:00Z"},
+            {"type": "movies", "imdb": "tt0111161", "status": "completed", "last_watched_at": T_SHAWSHANK,
+             "user_rating": 10, "user_rated_at": "2026-03-10T22:00:00Z"},
+            {"type": "movies", "imdb": "tt0468569", "status": "dropped"},
+            {"type": "shows", "imdb": "tt0903747", "status": "watching",
+             "episodes": [{"season": 1, "number": 1, "watched_at": "2026-01-20T21:10:00Z"}]},
+            {"type": "shows", "imdb": "tt0944947", "status": "hold"},
+            {"type": "shows", "imdb": "tt0108778", "status": "dropped"},
+        ]
+    )
+
+
+def _seed_shelf(world: World) -> None:
+    world.put("watchlist", [{"item": PULP, "added_at": "2026-02-14T09:00:00Z"}, {"item": THE_WIRE}])
+    world.put("ratings", [{"item": ANGRY_MEN, "value": 8, "rated_at": "2026-02-11T21:00:00Z"},
+                          {"item": BREAKING_BAD, "value": 9, "rated_at": "2026-01-22T10:00:00Z"}])
+    world.put("watch_history", [{"item": ANGRY_MEN, "watched_at": T_ANGRY_MEN},
+                                {"item": bb_episode(1, 2), "watched_at": T_BB_2}])
+
+
+def _imdb_ids(entries: list[dict]) -> set[str]:
+    return {entry["item"].get("ids", {}).get("imdb") or entry["item"]["show_ids"]["imdb"] for entry in entries}
+
+
+def test_round_trip_of_watchlist_ratings_and_history(world: Callable[..., World], fake: FakeSimkl) -> None:
+    _seed(fake)
+    w = world()
+    _seed_shelf(w)
+    report = w.run()
+    assert not report.failed, report.failed
+
+    # files -> Simkl: new watchlist items go to plan to watch, ratings and plays land with their times.
+    assert fake.status_of("movie", "imdb", "tt0110912") == "plantowatch"
+    assert fake.status_of("show", "imdb", "tt0306414") == "plantowatch"
+    angry = fake.record_of("movie", "imdb", "tt0050083")
+    assert angry is not None and angry["user_rating"] == 8 and angry["last_watched_at"] == T_ANGRY_MEN
+    assert angry["status"] == "completed"
+    bb = fake.record_of("show", "imdb", "tt0903747")
+    assert bb is not None and bb["user_rating"] == 9 and bb["episodes"]["1x2"] == T_BB_2
+
+    # Simkl -> files: plan to watch is the watchlist (status kept), completed movies and episodes are plays.
+    watchlist = w.get("watchlist")
+    assert _imdb_ids(watchlist) == {"tt0068646", "tt0110912", "tt0306414"}
+    collected = json.loads((w.base / "data/cache/collect/simkl/watchlist.json").read_text())["entries"]
+    assert {e["item"]["ids"]["imdb"]: e["status"] for e in collected} == {"tt0068646": "plantowatch"}
+    ratings = {entry["item"]["ids"]["imdb"]: entry["value"] for entry in w.get("ratings")}
+    assert ratings == {"tt0111161": 10, "tt0050083": 8, "tt0903747": 9}
+    plays = {(e["item"].get("ids", {}).get("imdb") or e["item"]["show_ids"]["imdb"], e["item"].get("episode"), e["watched_at"])
+             for e in w.get("watch_history")}
+    assert ("tt0111161", None, T_SHAWSHANK) in plays
+    assert ("tt0903747", 1, "2026-01-20T21:10:00Z") in plays
+    assert len(plays) == 4
+
+
+def test_statuses_survive_a_round_trip_unchanged(world: Callable[..., World], fake: FakeSimkl) -> None:
+    _seed(fake)
+    w = world()
+    # The shelf wants Dark Knight (dropped on Simkl) on the watchlist: Simkl keeps it dropped.
+    w.put("watchlist", [{"item": DARK_KNIGHT, "added_at": "2026-02-01T10:00:00Z"}, {"item": GODFATHER}])
+    w.put("watch_history", [{"item": bb_episode(1, 3), "watched_at": "2026-01-23T21:00:00Z"}])
+    before = {("movie", "tt0468569"): "dropped", ("show", "tt0944947"): "hold", ("show", "tt0108778"): "dropped",
+              ("show", "tt0903747"): "watching", ("movie", "tt0068646"): "plantowatch"}
+    for _ in range(2):
+        report = w.run()
+        assert not report.failed, report.failed
+        for (kind, imdb), status in before.items():
+            assert fake.status_of(kind, "imdb", imdb) == status, imdb
+    reasons = [item["reason"] for item in w.excluded().get("watchlist", [])]
+    assert any(reason.startswith("kept_status") and "dropped" in reason for reason in reasons) or not reasons
+    # Watching, on hold and dropped titles are nobody's watchlist entries elsewhere.
+    assert _imdb_ids(w.get("watchlist")) == {"tt0468569", "tt0068646"}
+    assert "tt0944947" not in _imdb_ids(w.get("watchlist"))
+    # A watch recorded on a watching show keeps it watching (two of three episodes seen).
+    assert fake.record_of("show", "imdb", "tt0903747")["episodes"]["1x3"] == "2026-01-23T21:00:00Z"
+
+
+def test_dropped_item_wanted_on_the_watchlist_is_excluded_with_the_reason(world: Callable[..., World], fake: FakeSimkl) -> None:
+    _seed(fake)
+    w = world()
+    w.put("watchlist", [{"item": DARK_KNIGHT, "added_at": "2026-02-01T10:00:00Z"}])
+    w.run()
+    reasons = [item["reason"] for item in w.excluded()["watchlist"]]
+    assert len(reasons) == 1 and reasons[0].startswith("kept_status") and "'dropped'" in reasons[0]
+    assert fake.status_of("movie", "imdb", "tt0468569") == "dropped"
+
+
+def test_second_sync_writes_nothing_and_an_unchanged_library_costs_one_call(
+    world: Callable[..., World], fake: FakeSimkl
+) -> None:
+    _seed(fake)
+    w = world()
+    _seed_shelf(w)
+    first = w.run()
+    assert not first.failed and writes(fake)
+
+    fake.clear_log()
+    second = w.run()
+    assert not second.failed, second.failed
+    assert writes(fake) == []
+    assert all(plan.is_empty for plan in second.plans)
+    assert reads(fake) == ["GET /sync/activities"]
+
+    fake.clear_log()
+    w.run()
+    assert reads(fake) == ["GET /sync/activities"] and writes(fake) == []
+
+
+def test_a_change_on_simkl_is_read_with_date_from_and_merged(world: Callable[..., World], fake: FakeSimkl) -> None:
+    _seed(fake)
+    w = world()
+    w.run()
+    fake.put([{"type": "movies", "imdb": "tt0816692", "status": "plantowatch", "added_to_watchlist_at": "2026-04-01T10:00:00Z"}])
+    fake.clear_log()
+    report = w.run()
+    assert not report.failed
+    delta = [r for r in fake.requests if r.path.startswith("/sync/all-items")]
+    assert [r.path for r in delta] == ["/sync/all-items/movies"]
+    assert delta[0].query.get("date_from") and delta[0].query["extended"] == ["full"]
+    assert "tt0816692" in _imdb_ids(w.get("watchlist"))
+    assert "tt0068646" in _imdb_ids(w.get("watchlist"))  # the merged snapshot kept the rest
+
+    # A removal on Simkl reads that list type in full and propagates to the shelf.
+    fake.put([{"type": "movies", "imdb": "tt0816692", "status": None}])
+    fake.clear_log()
+    w.run()
+    full = [r for r in fake.requests if r.path.startswith("/sync/all-items")]
+    assert [r.path for r in full] == ["/sync/all-items/movies"] and "date_from" not in full[0].query
+    assert "tt0816692" not in _imdb_ids(w.get("watchlist"))
+
+
+def test_faults_are_ridden_out_with_nothing_lost_or_duplicated(world: Callable[..., World], fake: FakeSimkl) -> None:
+    _seed(fake)
+    w = world()
+    _seed_shelf(w)
+    fake.faults.rate_limit_burst(2, retry_after=1, path="/sync/activities")
+    fake.faults.server_error_burst(2, status=503, path="/sync/all-items/shows")
+    fake.faults.down(1, path="/sync/add-to-list")
+    fake.faults.server_error_burst(1, status=502, path="/sync/history$")
+    fake.faults.rate_limit_burst(1, path="/sync/ratings$")
+    report = w.run()
+    assert not report.failed, report.failed
+    accepted = [r for r in fake.requests if r.method == "POST" and r.status is not None and r.status < 300]
+    assert sorted(r.path for r in accepted) == ["/sync/add-to-list", "/sync/history", "/sync/ratings"]
+    assert fake.status_of("movie", "imdb", "tt0110912") == "plantowatch"
+    bb = fake.record_of("show", "imdb", "tt0903747")
+    assert set(bb["episodes"]) == {"1x1", "1x2"}
+    assert len(w.get("watch_history")) == 4
+
+    fake.clear_log()
+    again = w.run()
+    assert not again.failed and writes(fake) == []
+
+
+def test_unknown_titles_go_to_excluded_json_with_the_reason(world: Callable[..., World], fake: FakeSimkl) -> None:
+    w = world()
+    unknown = {"kind": "movie", "title": "Nobody Knows", "year": 2031, "ids": {"imdb": "tt9999999"}}
+    w.put("watchlist", [{"item": unknown}, {"item": PULP}])
+    report = w.run()
+    assert not report.failed
+    excluded = w.excluded()["watchlist"]
+    assert [item["entry"]["item"]["ids"]["imdb"] for item in excluded] == ["tt9999999"]
+    assert excluded[0]["reason"].startswith("not_found")
+    result = report.results[("simkl", next(iter(k[1] for k in report.results if k[0] == "simkl" and k[1].value == "watchlist")))]
+    assert len(result.added) == 1
+
+
+def test_not_logged_in_and_rejected_tokens_name_the_config_command(world: Callable[..., World], fake: FakeSimkl) -> None:
+    w = world()
+    w.put("watchlist", [{"item": PULP}])
+    (w.base / "credentials.toml").write_text('simkl_access_token = "wrong-token"\n')
+    report = w.run()
+    assert "totalrecall config simkl" in report.failed["simkl"]
+    assert "401" in report.failed["simkl"]
+    (w.base / "credentials.toml").write_text("")
+    report = w.run()
+    assert report.failed["simkl"] == "simkl: not logged in; run `totalrecall config simkl`"

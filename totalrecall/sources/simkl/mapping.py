@@ -1,0 +1,188 @@
+"""Simkl's all-items records to normalized entries and back to Simkl's sync bodies (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from totalrecall.model import (
+    DataType,
+    Entry,
+    HistoryEntry,
+    Ids,
+    Item,
+    Kind,
+    Rating,
+    WatchlistEntry,
+    format_time,
+    parse_time,
+)
+from totalrecall.resolve.statusmaps import StatusMap
+
+__all__ = [
+    "LIST_TYPES",
+    "ACTIVITY_KEYS",
+    "Library",
+    "record_key",
+    "media_of",
+    "ids_from",
+    "item_of",
+    "episode_item",
+    "watched_episodes",
+    "entries_from",
+    "ids_payload",
+    "media_payload",
+]
+
+# The three blocks of /sync/all-items and the /sync/activities section that times each.
+LIST_TYPES = ("movies", "shows", "anime")
+ACTIVITY_KEYS = {"movies": "movies", "shows": "tv_shows", "anime": "anime"}
+
+# {list type: {record key: the all-items record as Simkl sent it}}
+Library = dict[str, dict[str, dict[str, Any]]]
+
+_IMDB = re.compile(r"tt\d+")
+
+
+def media_of(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The movie or show object of an all-items record (anime come as `show`)."""
+    return record.get("movie") or record.get("show") or {}
+
+
+def record_key(record: Mapping[str, Any]) -> str:
+    """A stable key of a record in its block: the simkl id, else its other ids."""
+    ids = media_of(record).get("ids") or {}
+    if ids.get("simkl") is not None:
+        return str(ids["simkl"])
+    return "|".join(f"{name}={ids[name]}" for name in sorted(ids) if ids[name] is not None)
+
+
+def _int_or_none(value: Any) -> int | None:
+    # Simkl sends tmdb/tvdb as strings ("1771"); tvdb may even be a slug, which matches nothing here.
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def ids_from(raw: Mapping[str, Any] | None) -> Ids:
+    raw = raw or {}
+    imdb = raw.get("imdb")
+    found = _IMDB.search(str(imdb)) if imdb else None
+    return Ids(
+        imdb=found.group(0) if found else None,
+        tmdb=_int_or_none(raw.get("tmdb")),
+        tvdb=_int_or_none(raw.get("tvdb")),
+        simkl=_int_or_none(raw.get("simkl")),
+        slug=raw.get("slug") or None,
+    )
+
+
+def _kind(list_type: str, record: Mapping[str, Any]) -> Kind:
+    if list_type == "movies" or (list_type == "anime" and record.get("anime_type") == "movie"):
+        return Kind.MOVIE
+    return Kind.SHOW
+
+
+def item_of(list_type: str, record: Mapping[str, Any]) -> Item:
+    media = media_of(record)
+    return Item(kind=_kind(list_type, record), ids=ids_from(media.get("ids")), title=media.get("title"),
+                year=_int_or_none(media.get("year")))
+
+
+def episode_item(show: Item, season: int, number: int) -> Item:
+    return Item(kind=Kind.EPISODE, year=show.year, show_ids=show.ids, show_title=show.title,
+                season=season, episode=number)
+
+
+def watched_episodes(record: Mapping[str, Any]) -> Iterator[tuple[int, int, datetime | None]]:
+    """(season, episode, watched_at) of every watched episode; anime may list episodes without seasons."""
+    for season in record.get("seasons") or []:
+        for episode in season.get("episodes") or []:
+            if episode.get("number") is not None and season.get("number") is not None:
+                yield int(season["number"]), int(episode["number"]), parse_time(episode.get("watched_at"))
+    for episode in record.get("episodes") or []:
+        if episode.get("number") is not None:
+            yield 1, int(episode["number"]), parse_time(episode.get("watched_at"))
+
+
+def _rating(record: Mapping[str, Any]) -> int | None:
+    value = record.get("user_rating")
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10:
+        return value
+    return None
+
+
+def entries_from(library: Library, status_map: StatusMap) -> dict[DataType, list[Entry]]:
+    """The watchlist, ratings and watch history a library stands for under `status_map`.
+
+    - watchlist: items whose status maps to the watchlist (plantowatch), with that status kept;
+    - ratings: every rated movie and show, whatever its status (a rating is not a list status);
+    - history: movies whose status maps to history (completed) with their watch time, and every watched
+      episode of every show. Simkl moves a show to "watching" as soon as one episode is watched, so a
+      show's status says where it sits in the lists, not whether its episodes were seen. A movie
+      completed without a watch time (Simkl completes movies it is asked to rate) is a rating, not a play.
+    """
+    result: dict[DataType, list[Entry]] = {DataType.WATCHLIST: [], DataType.RATINGS: [], DataType.WATCH_HISTORY: []}
+    for list_type in LIST_TYPES:
+        for record in (library.get(list_type) or {}).values():
+            item = item_of(list_type, record)
+            status = str(record.get("status") or "")
+            meaning = status_map.data_type_for(status)
+            if meaning is DataType.WATCHLIST:
+                result[DataType.WATCHLIST].append(
+                    WatchlistEntry(item=item, added_at=parse_time(record.get("added_to_watchlist_at")), status=status)
+                )
+            rating = _rating(record)
+            if rating is not None:
+                result[DataType.RATINGS].append(
+                    Rating(item=item, value=rating, rated_at=parse_time(record.get("user_rated_at")))
+                )
+            if item.kind is Kind.MOVIE:
+                watched = parse_time(record.get("last_watched_at"))
+                if meaning is DataType.WATCH_HISTORY and watched is not None:
+                    result[DataType.WATCH_HISTORY].append(HistoryEntry(item=item, watched_at=watched))
+            else:
+                for season, number, watched_at in watched_episodes(record):
+                    result[DataType.WATCH_HISTORY].append(
+                        HistoryEntry(item=episode_item(item, season, number), watched_at=watched_at)
+                    )
+    return result
+
+
+def ids_payload(ids: Ids) -> dict[str, Any]:
+    """The ids Simkl matches on (trakt ids and foreign slugs mean nothing to it)."""
+    payload: dict[str, Any] = {}
+    for name in ("simkl", "imdb", "tmdb", "tvdb"):
+        value = getattr(ids, name)
+        if value is not None:
+            payload[name] = value
+    return payload
+
+
+def media_payload(item: Item, **extra: Any) -> dict[str, Any]:
+    """A movie or show object as the sync endpoints take it: title, year and ids, plus `extra`."""
+    if item.kind in (Kind.EPISODE, Kind.SEASON):
+        body: dict[str, Any] = {"ids": ids_payload(item.show_ids or Ids())}
+        if item.show_title:
+            body["title"] = item.show_title
+    else:
+        body = {"ids": ids_payload(item.ids)}
+        if item.title:
+            body["title"] = item.title
+        if item.year is not None:
+            body["year"] = item.year
+    for key, value in extra.items():
+        if value is not None:
+            body[key] = format_time(value) if isinstance(value, datetime) else value
+    return body
+
+
+def iter_records(library: Library) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    for list_type in LIST_TYPES:
+        for key, record in (library.get(list_type) or {}).items():
+            yield list_type, key, record
