@@ -19,7 +19,7 @@ from totalrecall import __version__
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths, atomic_write_text
 from totalrecall.errors import AuthError, ConfigError, SourceError
-from totalrecall.http import HttpClient, HttpStatusError
+from totalrecall.http import HttpClient, HttpStatusError, RateLimits
 
 __all__ = [
     "PRODUCT",
@@ -116,7 +116,7 @@ class PlexAccount:
             plex_tv_url.rstrip("/") + "/api/v2/",
             session,
             headers=plex_headers(client_id, token),
-            backoff_seconds=1.0 * time_scale,
+            limits=RateLimits(time_scale=time_scale),
         )
 
     # -- PIN login ------------------------------------------------------------------------------------

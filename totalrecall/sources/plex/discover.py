@@ -11,7 +11,7 @@ import requests
 
 from totalrecall.config.paths import atomic_write_text
 from totalrecall.errors import AuthError
-from totalrecall.http import HttpClient, HttpStatusError
+from totalrecall.http import HttpClient, HttpStatusError, RateLimits
 from totalrecall.model import Ids, Item, Kind, converter
 from totalrecall.sources.plex.account import SERVICE, plex_headers, token_rejected
 from totalrecall.sources.plex.mapping import (
@@ -81,9 +81,11 @@ class Discover:
         page_size: int = WATCHLIST_PAGE_SIZE,
     ) -> None:
         headers = plex_headers(client_id, token)
+        # Plex documents no rate limit: nothing is paced, but Retry-After and backoff follow the time scale.
+        limits = RateLimits(time_scale=time_scale)
         self.page_size = page_size
-        self.discover = HttpClient(SERVICE, discover_url, session, headers=headers, backoff_seconds=time_scale)
-        self.metadata = HttpClient(SERVICE, metadata_url, session, headers=headers, backoff_seconds=time_scale)
+        self.discover = HttpClient(SERVICE, discover_url, session, headers=headers, limits=limits)
+        self.metadata = HttpClient(SERVICE, metadata_url, session, headers=headers, limits=limits)
         self.cache = _IdCache(id_cache)
 
     def _get(self, client: HttpClient, path: str, params: Mapping[str, Any] | None = None) -> Mapping[str, Any]:

@@ -10,7 +10,7 @@ import attrs
 import requests
 
 from totalrecall.errors import AuthError, SourceError
-from totalrecall.http import HttpClient, HttpStatusError
+from totalrecall.http import HttpClient, HttpStatusError, RateLimits
 from totalrecall.model import Ids, Item, Kind
 from totalrecall.sources.plex.account import SERVICE, plex_headers, token_rejected
 from totalrecall.sources.plex.mapping import (
@@ -72,7 +72,7 @@ class PlexServer:
             self.url,
             session,
             headers=plex_headers(client_id, token),
-            backoff_seconds=1.0 * time_scale,
+            limits=RateLimits(time_scale=time_scale),
         )
 
     # -- plumbing -------------------------------------------------------------------------------------
