@@ -1,0 +1,190 @@
+"""IMDb export parsing over both column layouts, and export-file mode (no browser)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from totalrecall.config.credentials import CredentialStore
+from totalrecall.config.paths import Paths
+from totalrecall.errors import AuthError, SourceError
+from totalrecall.model import DataType, Ids, Item, Kind, Rating, WatchlistEntry
+from totalrecall.sources.base import ServiceContext
+from totalrecall.sources.imdb import LIST_LIMIT, ImdbService
+from totalrecall.sources.imdb.exports import (
+    LIST_2024,
+    RATINGS_2024,
+    RATINGS_CLASSIC,
+    _decode,
+    history_of,
+    item_kind,
+    parse_export,
+    parse_export_file,
+    ratings_of,
+    recognise,
+    watchlist_of,
+)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imdb"
+
+
+def day(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_classic_ratings_export_parses_every_column_it_uses() -> None:
+    export = parse_export_file(FIXTURES / "ratings-classic.csv")
+    assert (export.kind, export.layout) == ("ratings", "classic")
+    ratings = {r.item.ids.imdb: r for r in ratings_of(export.rows)}
+    # The video game is not a title any other service holds; everything else is kept.
+    assert sorted(ratings) == ["tt0068646", "tt0111161", "tt0306414", "tt0903747", "tt0959621", "tt9900001"]
+    assert ratings["tt0111161"] == Rating(
+        Item(Kind.MOVIE, Ids(imdb="tt0111161"), "The Shawshank Redemption", 1994), 10, day("2024-05-01")
+    )
+    assert ratings["tt0903747"].item.kind is Kind.SHOW
+    assert ratings["tt0306414"].item.kind is Kind.SHOW  # tvMiniSeries
+    assert ratings["tt0959621"].item.kind is Kind.EPISODE
+    assert ratings["tt9900001"].item.kind is Kind.MOVIE  # short
+
+
+def test_2024_ratings_export_with_original_title_and_display_types() -> None:
+    export = parse_export_file(FIXTURES / "ratings-2024-cinetier.csv")
+    assert (export.kind, export.layout) == ("ratings", "2024")
+    ratings = {r.item.ids.imdb: r for r in ratings_of(export.rows)}
+    assert len(ratings) == 6
+    assert ratings["tt0903747"].item.kind is Kind.SHOW  # "TV Series"
+    assert ratings["tt0133093"].value == 9
+    assert ratings["tt0133093"].rated_at == day("2024-03-15")
+    assert ratings["tt0468569"].item == Item(Kind.MOVIE, Ids(imdb="tt0468569"), "The Dark Knight", 2008)
+
+
+def test_classic_list_export_with_rating_tail_is_a_watchlist() -> None:
+    export = parse_export_file(FIXTURES / "watchlist-classic-with-rating.csv")
+    assert (export.kind, export.layout) == ("list", "classic")
+    entries = watchlist_of(export.rows)
+    assert [e.item.ids.imdb for e in entries] == ["tt1375666", "tt0944947", "tt0816692"]
+    assert entries[0] == WatchlistEntry(Item(Kind.MOVIE, Ids(imdb="tt1375666"), "Inception", 2010), day("2021-03-01"))
+    assert entries[1].item.kind is Kind.SHOW
+    # A quoted description with a comma does not shift the columns.
+    assert export.rows[2].your_rating == 8 and export.rows[2].title == "Interstellar"
+
+
+def test_2024_list_export_and_checkins() -> None:
+    export = parse_export_file(FIXTURES / "watchlist-2024.csv")
+    assert (export.kind, export.layout) == ("list", "2024")
+    entries = watchlist_of(export.rows)
+    assert entries[0].item.title == "Parasite"  # Title, not Original Title
+    assert [e.item.kind for e in entries] == [Kind.MOVIE, Kind.MOVIE, Kind.SHOW, Kind.SHOW]
+    history = history_of(parse_export_file(FIXTURES / "checkins-2024.csv").rows)
+    assert [(h.item.ids.imdb, h.item.kind, h.watched_at) for h in history] == [
+        ("tt0133093", Kind.MOVIE, day("2025-06-01")),
+        ("tt1480055", Kind.EPISODE, day("2025-06-02")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title_type", "kind"),
+    [
+        ("movie", Kind.MOVIE), ("Movie", Kind.MOVIE), ("tvMovie", Kind.MOVIE), ("TV Movie", Kind.MOVIE),
+        ("tvSeries", Kind.SHOW), ("TV Series", Kind.SHOW), ("tvMiniSeries", Kind.SHOW),
+        ("TV Mini Series", Kind.SHOW), ("tvEpisode", Kind.EPISODE), ("TV Episode", Kind.EPISODE),
+        ("video", Kind.MOVIE), ("short", Kind.MOVIE), ("tvSpecial", Kind.MOVIE), ("TV Special", Kind.MOVIE),
+        ("tvShort", Kind.MOVIE), ("videoGame", None), ("Video Game", None), ("Podcast Series", None),
+    ],
+)
+def test_title_types_of_both_layouts(title_type: str, kind: Kind | None) -> None:
+    assert item_kind(title_type) is kind
+
+
+def test_headers_are_recognised_exactly() -> None:
+    assert recognise(RATINGS_CLASSIC) == ("ratings", "classic")
+    assert recognise(RATINGS_2024) == ("ratings", "2024")
+    assert recognise(LIST_2024) == ("list", "2024")
+    assert recognise(["Const", "Your Rating"]) is None
+    assert recognise(["Title", "Year", "Letterboxd URI"]) is None
+    with pytest.raises(ValueError, match="not an IMDb export layout"):
+        parse_export("Name,Year\nAlien,1979\n", "letterboxd.csv")
+    with pytest.raises(ValueError, match=r"ratings.csv:2: .*1-10"):
+        parse_export(",".join(RATINGS_CLASSIC) + "\ntt0111161,11,2024-01-01,X,u,movie,1,1,1994,D,1,1994-01-01,Y\n", "ratings.csv")
+
+
+def test_windows_1252_bom_and_decimal_ratings() -> None:
+    text = ",".join(RATINGS_CLASSIC) + "\ntt0245429,8.0,2024-01-01,Le Voyage de Chihiro \u00e9t\u00e9,u,movie,8,125,2001,A,1,2001-07-20,M\n"
+    assert parse_export(text).rows[0].your_rating == 8
+    assert _decode(text.encode("cp1252")).count("\u00e9") == 2
+    assert _decode(b"\xef\xbb\xbf" + text.encode()).startswith("Const,")
+
+
+# --- export-file mode -----------------------------------------------------------------------------------
+
+def context(tmp_path: Path, **settings: object) -> ServiceContext:
+    paths = Paths(tmp_path / "base")
+    return ServiceContext(
+        name="imdb",
+        settings=settings,
+        credentials=CredentialStore(paths.credentials_file),
+        paths=paths,
+        session_factory=lambda: None,
+    )
+
+
+@pytest.fixture
+def export_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("ratings-classic.csv", "ratings-2024-cinetier.csv", "watchlist-2024.csv", "checkins-2024.csv"):
+        shutil.copy(FIXTURES / name, folder / name)
+    (folder / "letterboxd.csv").write_text("Name,Year\nAlien,1979\n")
+    (folder / "notes.txt").write_text("not a csv")
+    return folder
+
+
+def test_export_file_mode_reads_every_export_by_its_columns(tmp_path: Path, export_dir: Path) -> None:
+    service = ImdbService(context(tmp_path, csv_dir=str(export_dir)))
+    service.check_ready()  # no username, no password, no browser needed
+    ratings = {r.item.ids.imdb: r.value for r in service.read(DataType.RATINGS)}
+    # Both ratings files count (classic and 2024+ layouts side by side).
+    assert ratings["tt0068646"] == 9 and ratings["tt0133093"] == 9 and ratings["tt0111161"] == 10
+    assert len(ratings) == 11
+    watchlist = [e.item.ids.imdb for e in service.read(DataType.WATCHLIST)]
+    assert watchlist == ["tt6751668", "tt0245429", "tt1475582", "tt9900002"]
+    history = [e.item.ids.imdb for e in service.read(DataType.WATCH_HISTORY)]
+    assert history == ["tt0133093", "tt1480055"]
+    assert service.read(DataType.REVIEWS) == []
+
+
+def test_export_file_mode_is_read_only(tmp_path: Path, export_dir: Path) -> None:
+    service = ImdbService(context(tmp_path, csv_dir=str(export_dir)))
+    entry = WatchlistEntry(Item(Kind.MOVIE, Ids(imdb="tt0111161")))
+    result = service.write(DataType.WATCHLIST, [entry], [])
+    assert result.added == () and [x.reason for x in result.excluded] == ["imdb_export_file_mode_read_only"]
+
+
+def test_export_file_mode_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    service = ImdbService(context(tmp_path, csv_dir=str(tmp_path / "nowhere")))
+    with pytest.raises(SourceError, match="csv_dir .* is not a folder"):
+        service.check_ready()
+
+
+def test_browser_mode_needs_login(tmp_path: Path) -> None:
+    service = ImdbService(context(tmp_path, username="someone@example.org"))
+    with pytest.raises(AuthError, match="totalrecall config imdb"):
+        service.check_ready()
+
+
+def test_entries_without_imdb_id_and_list_limit_are_excluded(tmp_path: Path) -> None:
+    service = ImdbService(context(tmp_path, username="u"))
+    no_id = WatchlistEntry(Item(Kind.MOVIE, Ids(tmdb=278), "The Shawshank Redemption"))
+    episode = WatchlistEntry(Item(Kind.EPISODE, Ids(), show_ids=Ids(imdb="tt0903747"), season=1, episode=1))
+    season = WatchlistEntry(Item(Kind.SEASON, Ids(imdb="tt0903747"), season=1))
+    excluded: list = []
+    assert service._writable([no_id, episode, season], excluded) == []
+    assert [x.reason for x in excluded] == ["no_imdb_id", "no_imdb_id", "kind_not_supported"]
+    service._held[DataType.WATCHLIST] = LIST_LIMIT - 1
+    adds = [WatchlistEntry(Item(Kind.MOVIE, Ids(imdb=f"tt{n:07d}"))) for n in range(1, 4)]
+    excluded = []
+    kept = service._within_list_limit(DataType.WATCHLIST, adds, 1, excluded)
+    assert kept == adds[:2] and [x.reason for x in excluded] == ["imdb_list_limit_10000"]
