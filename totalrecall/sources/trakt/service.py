@@ -1,0 +1,430 @@
+"""The `trakt` connector: watchlist, ratings, reviews (comments) and plays, read incrementally, written in batches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
+from typing import Any, ClassVar
+
+import attrs
+
+from totalrecall.errors import AuthError
+from totalrecall.http import HttpStatusError
+from totalrecall.identity import ItemIndex
+from totalrecall.model import (
+    Capabilities,
+    DataType,
+    Entry,
+    HistoryEntry,
+    HistoryGranularity,
+    Kind,
+    Rating,
+    Review,
+    dump_entries,
+)
+from totalrecall.registries import services
+from totalrecall.resolve.membership import review_text_key
+from totalrecall.sources.base import Excluded, Service, ServiceContext, WriteResult
+from totalrecall.sources.trakt import mapping
+from totalrecall.sources.trakt.api import LOGIN_COMMAND, TraktApi
+from totalrecall.sources.trakt.auth import trakt_command
+from totalrecall.sources.trakt.ids import IdResolver
+
+__all__ = ["TraktService", "BATCH_SIZE", "NOT_FOUND", "MIN_COMMENT_WORDS"]
+
+_log = logging.getLogger("totalrecall.trakt")
+
+# Trakt takes whole lists per /sync POST; 100 keeps bodies small while 250 items cost three calls.
+BATCH_SIZE = 100
+NOT_FOUND = "not_found: trakt does not know this title"
+MIN_COMMENT_WORDS = 5
+# A play Trakt reports back within this of the one sent is that play (Trakt keeps whole seconds).
+_SAME_PLAY = timedelta(seconds=1)
+
+_ALL_KINDS = frozenset(Kind)
+_READ_TYPES = {
+    DataType.WATCHLIST: ("/sync/watchlist/{}", ("movies", "shows", "seasons", "episodes"), mapping.parse_watchlist),
+    DataType.RATINGS: ("/sync/ratings/{}", ("movies", "shows", "seasons", "episodes"), mapping.parse_rating),
+    DataType.WATCH_HISTORY: ("/sync/history/{}", ("movies", "episodes"), mapping.parse_history),
+}
+_SYNC_PATHS = {DataType.WATCHLIST: "/sync/watchlist", DataType.RATINGS: "/sync/ratings", DataType.WATCH_HISTORY: "/sync/history"}
+# The /sync/last_activities field that moves when a data type changes, per media section.
+_ACTIVITY = {
+    DataType.WATCHLIST: ("watchlisted_at", ("movies", "shows", "seasons", "episodes")),
+    DataType.RATINGS: ("rated_at", ("movies", "shows", "seasons", "episodes")),
+    DataType.REVIEWS: ("commented_at", ("movies", "shows", "seasons", "episodes")),
+    DataType.WATCH_HISTORY: ("watched_at", ("movies", "episodes")),
+}
+
+
+def _fingerprint(entries: Sequence[Entry]) -> str:
+    text = json.dumps(dump_entries(entries), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@attrs.frozen
+class _Prepared:
+    entry: Entry
+    kind: Kind
+    body: dict[str, Any]
+
+
+@services.register("trakt")
+class TraktService(Service):
+    """A Trakt account (config.toml [trakt]: client_id, client_secret, api_url; tokens in credentials.toml)."""
+
+    name = "trakt"
+    capabilities = Capabilities(
+        reads=frozenset(DataType),
+        writes=frozenset(DataType),
+        history=HistoryGranularity.PLAYS,
+        kinds={
+            DataType.WATCHLIST: _ALL_KINDS,
+            DataType.RATINGS: _ALL_KINDS,
+            DataType.REVIEWS: _ALL_KINDS,
+            DataType.WATCH_HISTORY: frozenset({Kind.MOVIE, Kind.EPISODE}),
+        },
+        note={
+            DataType.WATCH_HISTORY: "plays of movies and episodes; a whole show is never added",
+            DataType.REVIEWS: "comments of at least 5 words; public once posted",
+        },
+    )
+    login_command = LOGIN_COMMAND
+    config_command: ClassVar[Any] = trakt_command
+
+    def __init__(self, context: ServiceContext) -> None:
+        super().__init__(context)
+        self._api: TraktApi | None = None
+        self._ids: IdResolver | None = None
+        self._activities: dict[str, Any] | None = None
+        self._history_ids: dict[HistoryEntry, list[int]] | None = None
+        self._comment_ids: dict[tuple[Any, ...], int] | None = None
+
+    # -- plumbing -----------------------------------------------------------------------------------------
+    @property
+    def api(self) -> TraktApi:
+        if self._api is None:
+            self._api = TraktApi(
+                self.context.name,
+                self.context.settings,
+                self.context.credentials,
+                self.context.session_factory(),
+                time_scale=self.context.time_scale,
+            )
+        return self._api
+
+    @property
+    def ids(self) -> IdResolver:
+        if self._ids is None:
+            self._ids = IdResolver(self.api, self.context.paths.id_cache_dir)
+        return self._ids
+
+    def check_ready(self) -> None:
+        if not self.context.settings.get("client_id"):
+            raise AuthError(self.context.name, f"no client_id in [trakt] of config.toml; run `{LOGIN_COMMAND}`")
+        if not self.context.credentials.get("trakt_access_token"):
+            raise AuthError(self.context.name, f"not logged in; run `{LOGIN_COMMAND}`")
+
+    def close(self) -> None:
+        if self._ids is not None:
+            self._ids.save()
+        if self._api is not None:
+            self._api.close()
+
+    def _update_state(self, change: Callable[[dict[str, Any]], None]) -> None:
+        state = self.context.load_state()
+        change(state)
+        self.context.save_state(state)
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def _last_activities(self) -> dict[str, Any]:
+        if self._activities is None:
+            answer = self.api.get("/sync/last_activities")
+            self._activities = answer if isinstance(answer, dict) else {}
+        return self._activities
+
+    def _marks(self, data_type: DataType) -> dict[str, Any] | None:
+        field, sections = _ACTIVITY[data_type]
+        activities = self._last_activities()
+        marks = {}
+        for section in sections:
+            value = (activities.get(section) or {}).get(field)
+            if value is None:
+                return None  # Trakt did not say: a full read is the safe answer
+            marks[section] = value
+        return marks
+
+    def read(self, data_type: DataType) -> list[Entry]:
+        marks = self._marks(data_type)
+        saved = self.context.load_state().get("activities", {}).get(data_type.value)
+        if not self.context.force_full_sync and marks is not None and isinstance(saved, dict) and saved.get("marks") == marks:
+            snapshot = self.context.load_snapshot(data_type)
+            # The fingerprint proves the snapshot is the one this read produced, not one left by an
+            # earlier run whose collect failed after the state was saved.
+            if snapshot is not None and _fingerprint(snapshot) == saved.get("fingerprint"):
+                _log.info("%s: %s unchanged since the last sync; using the collect cache", self.context.name, data_type.value)
+                return snapshot
+        entries = self._fetch(data_type)
+        if marks is not None:
+            record = {"marks": marks, "fingerprint": _fingerprint(entries)}
+            self._update_state(lambda state: state.setdefault("activities", {}).__setitem__(data_type.value, record))
+        self.ids.save()
+        return entries
+
+    def _fetch(self, data_type: DataType) -> list[Entry]:
+        if data_type is DataType.REVIEWS:
+            return self._fetch_comments()
+        template, kinds, parse = _READ_TYPES[data_type]
+        entries: list[Entry] = []
+        history_ids: dict[HistoryEntry, list[int]] = {}
+        for kind in kinds:
+            for record in self.api.pages(template.format(kind)):
+                entry = parse(record) if isinstance(record, dict) else None
+                if entry is None:
+                    continue
+                self.ids.remember(entry.item)
+                entries.append(entry)
+                if isinstance(entry, HistoryEntry) and isinstance(record.get("id"), int):
+                    history_ids.setdefault(entry, []).append(record["id"])
+        if data_type is DataType.WATCH_HISTORY:
+            self._history_ids = history_ids
+        return entries
+
+    def _fetch_comments(self) -> list[Entry]:
+        entries: list[Entry] = []
+        comment_ids: dict[tuple[Any, ...], int] = {}
+        for record in self.api.pages("/users/me/comments/all/all", {"include_replies": "false"}):
+            review = mapping.parse_comment(record) if isinstance(record, dict) else None
+            if review is None:
+                continue
+            self.ids.remember(review.item)
+            entries.append(review)
+            comment_ids[_review_key(review)] = int(record["comment"]["id"])
+        self._comment_ids = comment_ids
+        return entries
+
+    # -- writing ------------------------------------------------------------------------------------------
+    def write(self, data_type: DataType, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult:
+        try:
+            if data_type is DataType.REVIEWS:
+                return self._write_reviews(adds, removals)
+            removed, removal_excluded = self._sync(data_type, removals, removing=True)
+            added, add_excluded = self._sync(data_type, adds, removing=False)
+            return WriteResult(added=tuple(added), removed=tuple(removed), excluded=(*removal_excluded, *add_excluded))
+        finally:
+            self.ids.save()
+
+    def _prepare(self, data_type: DataType, entries: Sequence[Entry]) -> tuple[list[_Prepared], list[Excluded]]:
+        prepared, excluded = [], []
+        for entry in entries:
+            if not self.capabilities.accepts_kind(data_type, entry.item.kind):
+                excluded.append(Excluded(entry, f"unsupported_kind: trakt keeps no {entry.item.kind.value} {data_type.value}"))
+                continue
+            item = self.ids.resolve(entry.item)
+            if item is None:
+                excluded.append(Excluded(entry, NOT_FOUND))
+                continue
+            prepared.append(_Prepared(entry, item.kind, mapping.sync_object(attrs.evolve(entry, item=item))))
+        return prepared, excluded
+
+    def _sync(self, data_type: DataType, entries: Sequence[Entry], *, removing: bool) -> tuple[list[Entry], list[Excluded]]:
+        if not entries:
+            return [], []
+        if removing and data_type is DataType.WATCH_HISTORY:
+            return self._remove_plays(entries)
+        path = _SYNC_PATHS[data_type] + ("/remove" if removing else "")
+        prepared, excluded = self._prepare(data_type, entries)
+        done: list[Entry] = []
+        unsure: list[Entry] = []
+        batches = list(_chunks(prepared, BATCH_SIZE))
+        for number, batch in enumerate(batches):
+            body = mapping.group_bodies([(p.kind, p.body) for p in batch])
+            try:
+                answer = self.api.post(path, body)
+            except HttpStatusError as error:
+                rest = [p.entry for later in batches[number:] for p in later]
+                if error.status == 420:
+                    reason = _account_limit_reason(error, data_type)
+                    excluded.extend(Excluded(entry, reason) for entry in rest)
+                    _log.warning("%s: %s", self.context.name, reason)
+                    break
+                if error.status in (400, 422):
+                    excluded.extend(Excluded(p.entry, f"rejected: trakt answered {error.status} to {path}") for p in batch)
+                    continue
+                raise
+            ok, missing, uncertain = _check_answer(batch, answer, removing)
+            done.extend(ok)
+            excluded.extend(Excluded(entry, NOT_FOUND) for entry in missing)
+            unsure.extend(uncertain)
+        if unsure:
+            confirmed, failed = self._verify(data_type, unsure, removing)
+            done.extend(confirmed)
+            excluded.extend(failed)
+        return done, excluded
+
+    def _verify(self, data_type: DataType, entries: Sequence[Entry], removing: bool) -> tuple[list[Entry], list[Excluded]]:
+        """Trakt's counts did not add up: read the data type again and trust only what it shows."""
+        held = self._fetch(data_type)
+        index: ItemIndex[list[Entry]] = ItemIndex()
+        for entry in held:
+            group = index.add(entry.item)
+            index.set_value(group, (index.value(group) or []) + [entry])
+        confirmed, failed = [], []
+        for entry in entries:
+            group = index.find(entry.item)
+            present = group is not None and any(_same(entry, other) for other in index.value(group) or [])
+            if present != removing:
+                confirmed.append(entry)
+            else:
+                failed.append(Excluded(entry, f"unconfirmed: trakt did not {'remove' if removing else 'add'} it"))
+        return confirmed, failed
+
+    def _remove_plays(self, entries: Sequence[Entry]) -> tuple[list[Entry], list[Excluded]]:
+        """Plays are removed by their history ids, so only that play goes, never the item's other plays."""
+        if self._history_ids is None or any(entry not in self._history_ids for entry in entries):
+            self._fetch(DataType.WATCH_HISTORY)
+        known = self._history_ids or {}
+        removed: list[Entry] = []
+        with_ids = [(entry, known[entry]) for entry in entries if entry in known]
+        # A play Trakt no longer lists is gone already: that is the state the removal asks for.
+        removed.extend(entry for entry in entries if entry not in known)
+        for batch in _chunks(with_ids, BATCH_SIZE):
+            ids = [history_id for _entry, group in batch for history_id in group]
+            self.api.post("/sync/history/remove", {"ids": ids})
+            removed.extend(entry for entry, _group in batch)
+        return removed, []
+
+    def _write_reviews(self, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult:
+        removed: list[Entry] = []
+        excluded: list[Excluded] = []
+        if removals:
+            if self._comment_ids is None:
+                self._fetch_comments()
+            for entry in removals:
+                comment_id = (self._comment_ids or {}).get(_review_key(entry))
+                if comment_id is None:
+                    removed.append(entry)  # not there: already the wanted state
+                    continue
+                try:
+                    self.api.delete(f"/comments/{comment_id}")
+                except HttpStatusError as error:
+                    if error.status == 404:
+                        removed.append(entry)
+                    else:
+                        excluded.append(Excluded(entry, f"rejected: trakt refused to delete the comment ({error.status})"))
+                    continue
+                removed.append(entry)
+        added: list[Entry] = []
+        posted = dict(self.context.load_state().get("posted_reviews", {}))
+        for entry in adds:
+            assert isinstance(entry, Review)
+            if len(entry.text.split()) < MIN_COMMENT_WORDS:
+                excluded.append(Excluded(entry, f"too_short: trakt needs a comment of at least {MIN_COMMENT_WORDS} words"))
+                continue
+            item = self.ids.resolve(entry.item)
+            if item is None:
+                excluded.append(Excluded(entry, NOT_FOUND))
+                continue
+            key = _journal_key(attrs.evolve(entry, item=item))
+            if key in posted:
+                # Posted by an earlier run and not listed by Trakt yet: never post it a second time.
+                added.append(entry)
+                continue
+            body = {"comment": entry.text, "spoiler": entry.spoiler, item.kind.value: {"ids": mapping.ids_body(item)}}
+            try:
+                answer = self.api.post("/comments", body, expected=(201,))
+            except HttpStatusError as error:
+                if error.status == 404:
+                    excluded.append(Excluded(entry, NOT_FOUND))
+                elif error.status == 420:
+                    excluded.append(Excluded(entry, _account_limit_reason(error, DataType.REVIEWS)))
+                elif error.status in (400, 409, 422):
+                    excluded.append(Excluded(entry, f"rejected: trakt refused the comment ({error.status}{_detail(error)})"))
+                else:
+                    raise
+                continue
+            posted[key] = answer.get("id") if isinstance(answer, dict) else None
+            self._update_state(lambda state, key=key, value=posted[key]: state.setdefault("posted_reviews", {}).__setitem__(key, value))
+            added.append(entry)
+        return WriteResult(added=tuple(added), removed=tuple(removed), excluded=tuple(excluded))
+
+
+def _review_key(review: Entry) -> tuple[Any, ...]:
+    assert isinstance(review, Review)
+    item = review.item
+    return (item.kind.value, tuple(sorted(mapping.ids_body(item).items())), item.season, item.episode, review_text_key(review.text))
+
+
+def _journal_key(review: Review) -> str:
+    item = review.item
+    ids = mapping.ids_body(item)
+    ident = f"trakt:{ids['trakt']}" if "trakt" in ids else json.dumps(ids, sort_keys=True)
+    text = hashlib.sha256(review_text_key(review.text).encode()).hexdigest()[:16]
+    return f"{item.kind.value}|{ident}|{text}"
+
+
+def _same(entry: Entry, other: Entry) -> bool:
+    if isinstance(entry, HistoryEntry) and isinstance(other, HistoryEntry):
+        if entry.watched_at is None or other.watched_at is None:
+            return True
+        return abs(entry.watched_at - other.watched_at) <= _SAME_PLAY
+    if isinstance(entry, Rating) and isinstance(other, Rating):
+        return entry.value == other.value
+    return True
+
+
+def _check_answer(batch: Sequence[_Prepared], answer: Any, removing: bool) -> tuple[list[Entry], list[Entry], list[Entry]]:
+    """Split a batch into accepted, not found, and unsure (Trakt's counts fall short of what was sent)."""
+    answer = answer if isinstance(answer, dict) else {}
+    not_found = answer.get("not_found") if isinstance(answer.get("not_found"), dict) else {}
+    done_counts = answer.get("deleted" if removing else "added") or {}
+    existing = answer.get("existing") or {}
+    ok: list[Entry] = []
+    missing: list[Entry] = []
+    unsure: list[Entry] = []
+    for plural in dict.fromkeys(mapping.PLURAL[p.kind] for p in batch):
+        sent = [p for p in batch if mapping.PLURAL[p.kind] == plural]
+        reported = [r for r in not_found.get(plural, []) if isinstance(r, dict)]
+        found = []
+        for prepared in sent:
+            if any(mapping.ids_match(prepared.body, r) for r in reported):
+                missing.append(prepared.entry)
+            else:
+                found.append(prepared.entry)
+        count = _count(done_counts, plural) + _count(existing, plural)
+        (ok if count >= len(found) else unsure).extend(found)
+    return ok, missing, unsure
+
+
+def _count(counts: Any, plural: str) -> int:
+    value = counts.get(plural) if isinstance(counts, dict) else None
+    return value if isinstance(value, int) else 0
+
+
+def _account_limit_reason(error: HttpStatusError, data_type: DataType) -> str:
+    limit = error.response.headers.get("X-Account-Limit") if error.response is not None else None
+    cap = f" of {limit} items" if limit else ""
+    return f"account_limit: trakt refused it (420): the account's {data_type.value} limit{cap} is reached; Trakt VIP raises it"
+
+
+def _detail(error: HttpStatusError) -> str:
+    try:
+        body = error.response.json() if error.response is not None else None
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "error"):
+            if isinstance(body.get(key), str):
+                return f": {body[key]}"
+        errors = body.get("errors")
+        if isinstance(errors, dict):
+            return ": " + "; ".join(f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in errors.items())
+    return ""
