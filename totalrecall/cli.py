@@ -42,7 +42,7 @@ def reports_errors(command: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except click.ClickException:
             raise
@@ -161,9 +161,9 @@ def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None,
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
     from totalrecall.config.settings import load_settings
+    from totalrecall.daemon import register_known_secrets
     from totalrecall.distribute.report import render_plan, render_summary
     from totalrecall.lock import sync_lock
-    from totalrecall.logsetup import register_secrets
     from totalrecall.pipeline.interpreter import Interpreter, RunOptions
     from totalrecall.pipeline.validate import load_pipeline
 
@@ -171,7 +171,7 @@ def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None,
     paths = Paths.from_environment()
     settings = load_settings(paths.config_file, required=True)
     credentials = CredentialStore(paths.credentials_file)
-    register_secrets(str(value) for key, value in credentials.as_dict().items() if "token" in key or "password" in key)
+    register_known_secrets(paths)  # tokens, passwords and client secrets: masked in every log record
     options = RunOptions(
         dry_run=_selection(dry_run),
         use_cache=_selection(use_cache),
