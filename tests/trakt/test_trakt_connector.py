@@ -257,6 +257,8 @@ def test_250_of_each_take_at_most_three_posts_paced_to_one_per_second(tmp_path: 
         for path in ("/sync/ratings", "/sync/watchlist", "/sync/history"):
             assert len([p for p in posts if p.path == path]) <= math.ceil(250 / 100)
         assert all(p.status == 201 for p in posts)  # paced ahead: the fake never had to say 429
+        # Logged when answered, so a gap can shrink by one request's handling time; the fake's limiter
+        # (which never answered 429 above) is the exact check.
         gaps = [later.time - earlier.time for earlier, later in zip(posts, posts[1:], strict=False)]
-        assert min(gaps) >= 1.0 * SCALE * 0.9
+        assert min(gaps) >= 1.0 * SCALE * 0.5
         service.close()
