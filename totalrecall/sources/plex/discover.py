@@ -131,7 +131,13 @@ class Discover:
             ids = converter.structure(self.cache.ids[guid], Ids)
         else:
             key = str(meta.get("ratingKey") or discover_key(guid) or "")
-            full = self._get(self.metadata, f"library/metadata/{key}", {"includeGuids": 1})
+            try:
+                full = self._get(self.metadata, f"library/metadata/{key}", {"includeGuids": 1})
+            except HttpStatusError as error:
+                if error.status != 404:
+                    raise
+                # Gone from the metadata provider: the plex guid alone still identifies it, uncached.
+                return parse_guids(metadata_guids(meta)).own
             found = [m for m in full.get("Metadata") or () if isinstance(m, Mapping)]
             ids = parse_guids(metadata_guids(found[0] if found else meta)).own
         if guid and guid not in self.cache.ids:
