@@ -289,7 +289,10 @@ class FakeSimkl(FakeService):
                 rendered.append(self._render(block, simkl_id, record, extended, with_times))
             if rendered:
                 answer[block] = rendered
-        return answer or None  # Simkl answers null, not {}, when nothing matches
+        if not answer:
+            # Simkl answers a JSON null, not {}, when nothing matches.
+            return FakeResponse(200, b"null", {"Content-Type": "application/json"})
+        return answer
 
     def _render(self, block: str, simkl_id: str, record: dict[str, Any], extended: str, with_times: bool) -> dict[str, Any]:
         entry = self.catalogue.get("simkl", simkl_id, Kind.MOVIE if block == "movies" else Kind.SHOW)

@@ -1,0 +1,75 @@
+"""The sandbox's Simkl: its sample library syncs with the shelves and converges in two runs, statuses kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tomli_w
+
+from totalrecall.config.credentials import CredentialStore
+from totalrecall.config.paths import Paths
+from totalrecall.config.settings import load_settings
+from totalrecall.pipeline.interpreter import Interpreter, RunOptions, RunReport
+from totalrecall.pipeline.validate import load_pipeline
+from totalrecall.sandbox.fake_simkl import FakeSimkl
+from totalrecall.sandbox.libraries.simkl import CLIENT_ID, PORT, TOKEN, SimklSandbox
+from totalrecall.sandbox.plugins import load_sandbox_services
+from totalrecall.sandbox.runner import sandbox_config
+
+DEFAULT_PIPELINE = Path(__file__).resolve().parents[2] / "pipelines" / "default.yaml"
+UNTOUCHED = {("movie", "tt0816692"): "dropped", ("show", "tt0944947"): "hold", ("show", "tt0108778"): "dropped",
+             ("show", "tt0903747"): "watching"}
+
+
+def _run(folder: Path) -> RunReport:
+    paths = Paths(folder)
+    return Interpreter(
+        load_pipeline(DEFAULT_PIPELINE), paths, load_settings(paths.config_file, required=True),
+        CredentialStore(paths.credentials_file), RunOptions(clock=lambda: datetime.now(UTC), time_scale=0.01),
+    ).run()
+
+
+def test_sandbox_service_points_at_its_fixed_port_with_accepted_credentials(tmp_path: Path) -> None:
+    sandbox = SimklSandbox()
+    assert sandbox.config(tmp_path)["simkl"]["api_url"] == f"http://127.0.0.1:{PORT}" == "http://127.0.0.1:18232"
+    sandbox.seed(tmp_path)
+    state = json.loads(sandbox.state_path(tmp_path).read_text())
+    assert CLIENT_ID in state["client_ids"] and sandbox.credentials() == {"simkl_access_token": TOKEN}
+    assert TOKEN in state["tokens"]
+    before = sandbox.state_path(tmp_path).read_text()
+    sandbox.seed(tmp_path)  # a second run continues from the first
+    assert sandbox.state_path(tmp_path).read_text() == before
+
+
+def test_simkl_and_the_shelves_converge_in_two_runs_and_keep_statuses(tmp_path: Path) -> None:
+    folder = tmp_path / "sb"
+    services = [s for s in load_sandbox_services() if s.name in ("simkl", "shelf_a", "shelf_b", "shelf_c")]
+    simkl = next(s for s in services if s.name == "simkl")
+    assert isinstance(simkl, SimklSandbox)
+    for service in services:
+        service.seed(folder)
+    # The fixed port may be taken by a sandbox someone is serving: this one listens anywhere.
+    with FakeSimkl(state_path=simkl.state_path(folder)) as fake:
+        config = sandbox_config(folder, services)
+        config["simkl"]["api_url"] = fake.url  # type: ignore[attr-defined]
+        (folder / "config.toml").write_text(tomli_w.dumps(config))
+        CredentialStore(folder / "credentials.toml").update(simkl.credentials())
+
+        first = _run(folder)
+        assert not first.failed, first.failed
+        assert any(not plan.is_empty for plan in first.plans if plan.target == "simkl")
+        angry = fake.record_of("movie", "imdb", "tt0050083")  # type: ignore[attr-defined]
+        assert angry["status"] == "completed" and angry["user_rating"] == 8  # shelf_a's rating and play
+        assert angry["last_watched_at"] == "2026-02-11T19:30:00Z"
+        second = _run(folder)
+        assert not second.failed, second.failed
+        changes = [(p.target, p.data_type.value, len(p.adds), len(p.removals)) for p in second.plans if not p.is_empty]
+        assert changes == []
+        for (kind, imdb), status in UNTOUCHED.items():
+            assert fake.status_of(kind, "imdb", imdb) == status  # type: ignore[attr-defined]
+        shelf = json.loads((folder / "libraries" / "shelf_a" / "watchlist.json").read_text())["entries"]
+        listed = {entry["item"]["ids"].get("imdb") for entry in shelf}
+        assert "tt1375666" in listed and "tt0306414" in listed  # Simkl's plan to watch reached the shelves
+        assert "tt0944947" not in listed and "tt0108778" not in listed  # on hold / dropped: left alone
