@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -134,7 +133,10 @@ def test_config_trakt_reports_each_device_outcome(tmp_path: Path) -> None:
         assert "not valid" in attempt(lambda f: f.state["device_codes"].clear())
         assert attempt(lambda f: f.approve(last_code(f)["user_code"])) == "ok"
 
-        # Polling faster than the interval is answered "slow down" (429); the flow slows and goes on.
+    # Polling faster than the interval is answered "slow down" (429); the flow slows and goes on. The fake's
+    # clock moves only when the flow sleeps, so the outcome does not depend on the machine's load.
+    now = [1_000_000.0]
+    with FakeTrakt(time_scale=SCALE, clock=lambda: now[0], rate_limits=False) as fake:
         fake.auto_device = ("approve", 1)
         notes: list[str] = []
         waits: list[float] = []
@@ -142,7 +144,7 @@ def test_config_trakt_reports_each_device_outcome(tmp_path: Path) -> None:
         def impatient(seconds: float) -> None:
             waits.append(seconds)
             if len(waits) > 2:  # the first two polls come at once; then the flow waits as told
-                time.sleep(seconds)
+                now[0] += seconds
 
         tokens = device_login(fake.url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, sleep=impatient,
                               echo=notes.append, time_scale=SCALE)
