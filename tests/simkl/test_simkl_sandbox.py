@@ -15,7 +15,7 @@ from totalrecall.pipeline.interpreter import Interpreter, RunOptions, RunReport
 from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sandbox.fake_simkl import FakeSimkl
 from totalrecall.sandbox.libraries.simkl import CLIENT_ID, PORT, TOKEN, SimklSandbox
-from totalrecall.sandbox.plugins import load_sandbox_services
+from totalrecall.sandbox.plugins import load_sandbox_services, sandbox_services
 from totalrecall.sandbox.runner import sandbox_config
 
 DEFAULT_PIPELINE = Path(__file__).resolve().parents[2] / "pipelines" / "default.yaml"
@@ -45,7 +45,9 @@ def test_sandbox_service_points_at_its_fixed_port_with_accepted_credentials(tmp_
 
 def test_simkl_and_the_shelves_converge_in_two_runs_and_keep_statuses(tmp_path: Path) -> None:
     folder = tmp_path / "sb"
-    services = [s for s in load_sandbox_services() if s.name in ("simkl", "shelf_a", "shelf_b", "shelf_c")]
+    load_sandbox_services()  # registers every sandbox service
+    services = sorted((sandbox_services.get(name)() for name in ("simkl", "shelf_a", "shelf_b", "shelf_c")),
+                      key=lambda service: (service.order, service.name))
     simkl = next(s for s in services if s.name == "simkl")
     assert isinstance(simkl, SimklSandbox)
     for service in services:

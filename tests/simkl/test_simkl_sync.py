@@ -8,10 +8,12 @@ from collections.abc import Callable
 from simkl_helpers import (
     ANGRY_MEN,
     BREAKING_BAD,
+    CLIENT_ID,
     DARK_KNIGHT,
     GODFATHER,
     PULP,
     THE_WIRE,
+    TOKEN,
     World,
     bb_episode,
     reads,
@@ -167,10 +169,14 @@ def test_faults_are_ridden_out_with_nothing_lost_or_duplicated(world: Callable[.
     fake.faults.down(1, path="/sync/add-to-list")
     fake.faults.server_error_burst(1, status=502, path="/sync/history$")
     fake.faults.rate_limit_burst(1, path="/sync/ratings$")
+    # The answer is cut off after Simkl applied the write: the retry must not add a second watch.
+    fake.faults.truncated_body(1, method="POST", path="/sync/history$")
+    fake.faults.truncated_body(1, method="GET", path="/sync/all-items/movies")
     report = w.run()
     assert not report.failed, report.failed
-    accepted = [r for r in fake.requests if r.method == "POST" and r.status is not None and r.status < 300]
-    assert sorted(r.path for r in accepted) == ["/sync/add-to-list", "/sync/history", "/sync/ratings"]
+    answered = [r for r in fake.requests if r.method == "POST" and r.status is not None and r.status < 300]
+    assert sorted(r.path for r in answered) == ["/sync/add-to-list", "/sync/history", "/sync/ratings"]
+    assert len(fake.requests_matching("POST", "/sync/history$")) == 3  # 502, cut off, answered
     assert fake.status_of("movie", "imdb", "tt0110912") == "plantowatch"
     bb = fake.record_of("show", "imdb", "tt0903747")
     assert set(bb["episodes"]) == {"1x1", "1x2"}
@@ -204,3 +210,23 @@ def test_not_logged_in_and_rejected_tokens_name_the_config_command(world: Callab
     (w.base / "credentials.toml").write_text("")
     report = w.run()
     assert report.failed["simkl"] == "simkl: not logged in; run `totalrecall config simkl`"
+
+
+def test_requests_carry_simkl_headers_and_app_params_and_no_secret_is_cached(
+    world: Callable[..., World], fake: FakeSimkl
+) -> None:
+    _seed(fake)
+    w = world()
+    w.put("watchlist", [{"item": PULP}])
+    w.run()
+    for request in fake.requests:
+        assert request.headers["simkl-api-key"] == CLIENT_ID
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        assert request.headers["User-Agent"].startswith("totalrecall/")
+        assert request.query["client_id"] == [CLIENT_ID] and request.query["app-name"] == ["totalrecall"]
+        assert request.query["app-version"]
+    post = fake.requests_matching("POST", "/sync/add-to-list")[0]
+    assert post.headers["Content-Type"] == "application/json"
+    assert json.loads(post.body)["movies"][0]["to"] == "plantowatch"
+    stored = b"".join(path.read_bytes() for path in (w.base / "data").rglob("*") if path.is_file())
+    assert TOKEN.encode() not in stored

@@ -67,6 +67,13 @@ def _ids_key(ids: dict[str, Any]) -> str:
     return json.dumps({name: str(value) for name, value in ids.items()}, sort_keys=True)
 
 
+def _same_ids(echoed: Any, sent: dict[str, Any]) -> bool:
+    """Whether a not_found echo names what was sent; Simkl may echo only some of the ids."""
+    if not isinstance(echoed, dict) or not echoed:
+        return False
+    return all(str(sent.get(name)) == str(value) for name, value in echoed.items())
+
+
 class _Batch:
     """Objects of one sync request body, each with the entries it carries, so answers map back to entries."""
 
@@ -94,7 +101,7 @@ def _not_found(answer: dict[str, Any], part: list[tuple[str, dict[str, Any], lis
         return missing
     for block, body, entries in part:
         for echoed in lost.get(block) or []:
-            if not isinstance(echoed, dict) or _ids_key(echoed.get("ids") or {}) != _ids_key(body.get("ids") or {}):
+            if not isinstance(echoed, dict) or not _same_ids(echoed.get("ids"), body.get("ids") or {}):
                 continue
             positions = {
                 (int(season.get("number", -1)), int(episode.get("number", -1)))
