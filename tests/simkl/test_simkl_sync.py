@@ -230,3 +230,28 @@ def test_requests_carry_simkl_headers_and_app_params_and_no_secret_is_cached(
     assert json.loads(post.body)["movies"][0]["to"] == "plantowatch"
     stored = b"".join(path.read_bytes() for path in (w.base / "data").rglob("*") if path.is_file())
     assert TOKEN.encode() not in stored
+
+
+def test_removals_on_the_shelf_reach_simkl_without_touching_other_statuses(
+    world: Callable[..., World], fake: FakeSimkl
+) -> None:
+    _seed(fake)
+    w = world()
+    _seed_shelf(w)
+    w.run()
+    w.run()  # baselines now hold what both sides agree on
+    assert fake.status_of("movie", "imdb", "tt0110912") == "plantowatch"
+    w.put("watchlist", [entry for entry in w.get("watchlist") if entry["item"]["ids"].get("imdb") != "tt0110912"])
+    w.put("watch_history", [entry for entry in w.get("watch_history") if entry["item"].get("episode") != 2])
+    fake.clear_log()
+    report = w.run()
+    assert not report.failed, report.failed
+    assert fake.record_of("movie", "imdb", "tt0110912") is None
+    bb = fake.record_of("show", "imdb", "tt0903747")
+    assert set(bb["episodes"]) == {"1x1"} and bb["status"] == "watching"
+    bodies = [json.loads(r.body) for r in fake.requests_matching("POST", "/sync/history/remove$")]
+    assert [list(body) for body in bodies] == [["movies"], ["shows"]]
+    # An episode is always named with its season and number: a bare show would leave every list.
+    assert bodies[1]["shows"][0]["seasons"] == [{"number": 1, "episodes": [{"number": 2}]}]
+    assert fake.status_of("movie", "imdb", "tt0468569") == "dropped"
+    assert fake.status_of("show", "imdb", "tt0944947") == "hold"
