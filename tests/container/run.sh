@@ -60,9 +60,13 @@ CONTEXT=$WORK/context
 mkdir -p "$CONTEXT"
 cp -r Dockerfile .dockerignore pyproject.toml setup.cfg README.md totalrecall pipelines schemas docker "$CONTEXT/"
 find "$CONTEXT" -name __pycache__ -prune -exec rm -rf {} +
-PYTHON=${PYTHON:-python3}
+# The CI's venv when there is one (it has pip); else the system's Python.
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
+fi
 say "building wheels"
-"$PYTHON" -m pip wheel -q --disable-pip-version-check --wheel-dir "$CONTEXT/docker/wheels" "$CONTEXT" >/dev/null
+"$PYTHON" -m pip wheel -q --disable-pip-version-check --wheel-dir "$CONTEXT/docker/wheels" "$CONTEXT" \
+    > "$WORK/wheels.log" 2>&1 || { tail -20 "$WORK/wheels.log"; fail "could not build the wheels"; }
 
 say "building $IMAGE"
 pod build --format docker --pull=never --network host -t "$IMAGE" "$CONTEXT" > "$WORK/build.log" 2>&1 \

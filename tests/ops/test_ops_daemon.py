@@ -50,6 +50,22 @@ def test_start_foreground_runs_syncs_on_a_one_minute_schedule(files_base, monkey
     assert max(fake.waits) <= 60
 
 
+def test_start_uses_tz_when_config_names_no_zone_and_can_skip_the_startup_sync(
+    files_base, monkeypatch, fake_time
+) -> None:
+    config = files_base.base / "config.toml"
+    config.write_text(config.read_text().replace('timezone = "UTC"\n', "").replace("0 */6 * * *", "0 9 * * *"))
+    monkeypatch.setenv("TZ", "America/New_York")
+    start = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)  # 10:00 EST, the day before DST starts
+    monkeypatch.setattr(daemon, "time_source", fake_time(start, end=start))
+    result = CliRunner().invoke(cli, ["start", "--foreground", "--no-startup-sync"])
+    assert result.exit_code == 0, result.output
+    log = (files_base.base / "logs" / "totalrecall.log").read_text()
+    assert "time zone America/New_York" in log
+    assert "next run at 2026-03-08 09:00:00 EDT (-0400)" in log
+    assert "sync starting" not in log
+
+
 def test_start_rejects_a_bad_schedule_before_anything_runs(files_base) -> None:
     result = CliRunner().invoke(cli, ["start", "--foreground", "--schedule", "every hour"])
     assert result.exit_code == 2
