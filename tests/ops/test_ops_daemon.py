@@ -202,3 +202,37 @@ def test_pid_file_refuses_a_second_holder(tmp_path) -> None:
     finally:
         first.release()
     assert not (tmp_path / "totalrecall.pid").exists()
+
+
+_SLOW_DAEMON = """
+import sys, time
+from pathlib import Path
+from totalrecall import daemon
+from totalrecall.config.paths import Paths
+from totalrecall.logsetup import add_file_logging, configure_logging
+
+paths = Paths(Path(sys.argv[1]))
+configure_logging(20, stderr=False)
+add_file_logging(paths.log_file)
+def slow_sync():
+    Path(sys.argv[1], "sync-started").write_text("yes")
+    time.sleep(60)
+    return 0
+options = daemon.DaemonOptions(schedule="0 0 1 1 *", timezone="UTC", grace_seconds=float(sys.argv[2]))
+sys.exit(daemon.serve(paths, options, job=slow_sync))
+"""
+
+
+@pytest.mark.parametrize("grace", [0.3])
+def test_sigterm_during_a_sync_abandons_it_cleanly_and_exits_0(tmp_path: Path, grace: float) -> None:
+    import signal
+
+    process = subprocess.Popen([sys.executable, "-c", _SLOW_DAEMON, str(tmp_path), str(grace)])
+    assert _wait_for(lambda: (tmp_path / "sync-started").exists())
+    began = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(10) == 0
+    assert time.monotonic() - began < 5
+    log = (tmp_path / "logs" / "totalrecall.log").read_text()
+    assert "received SIGTERM: stopping" in log and "abandoning the running sync" in log and "daemon stopped" in log
+    assert not (tmp_path / "totalrecall.pid").exists()
