@@ -157,7 +157,8 @@ def _run_options(function: F) -> F:
 
 
 def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None, force_full_sync: bool,
-             allow_mass_removal: bool, wait: bool, data_types: tuple[Any, ...] | None = None) -> int:
+             allow_mass_removal: bool, wait: bool, data_types: tuple[Any, ...] | None = None,
+             time_scale: float = 1.0) -> int:
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
     from totalrecall.config.settings import load_settings
@@ -178,6 +179,7 @@ def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None,
         force_full_sync=force_full_sync,
         allow_mass_removal=allow_mass_removal,
         data_types=data_types,
+        time_scale=time_scale,
     )
     with sync_lock(paths.lock_file, f"totalrecall run {pipeline_path}", wait=wait):
         report = Interpreter(pipeline, paths, settings, credentials, options).run()
@@ -222,24 +224,27 @@ def sync(watchlist: bool, ratings: bool, reviews: bool, watch_history: bool, all
 @cli.group(invoke_without_command=True)
 @click.option("--path", "folder", type=click.Path(path_type=Path), default=None,
               help="Sandbox folder (default: sandbox/ under the base path).")
+@click.option("--with", "names", default=None, metavar="NAME,..",
+              help="Sandbox services to create the folder with (default: every connector's fake).")
 @click.pass_context
 @reports_errors
-def sandbox(ctx: click.Context, folder: Path | None) -> None:
+def sandbox(ctx: click.Context, folder: Path | None, names: str | None) -> None:
     """Run a full sync over the built-in fake services and their sample libraries."""
     folder = _sandbox_folder(folder)
-    ctx.obj = folder
+    chosen = [name.strip() for name in names.split(",") if name.strip()] if names else None
+    ctx.obj = (folder, chosen)
     if ctx.invoked_subcommand is not None:
         return
     import os
 
-    from totalrecall.sandbox.runner import prepare_sandbox, running_fakes
+    from totalrecall.sandbox.runner import SANDBOX_TIME_SCALE, prepare_sandbox, running_fakes
 
-    services = prepare_sandbox(folder)
-    click.echo(f"sandbox: {folder}")
-    with running_fakes(folder, services):
+    services = prepare_sandbox(folder, chosen)
+    click.echo(f"sandbox: {folder} ({', '.join(service.name for service in services)})")
+    with running_fakes(folder, services, SANDBOX_TIME_SCALE):
         os.environ["TOTALRECALL_BASE_PATH"] = str(folder)
         code = _execute(default_pipeline(), dry_run=None, use_cache=None, force_full_sync=False,
-                        allow_mass_removal=False, wait=False)
+                        allow_mass_removal=False, wait=False, time_scale=SANDBOX_TIME_SCALE)
     click.echo("run `totalrecall sandbox` again: the second run plans no changes")
     sys.exit(code)
 
@@ -253,17 +258,18 @@ def _sandbox_folder(folder: Path | None) -> Path:
 @sandbox.command("serve")
 @click.pass_obj
 @reports_errors
-def sandbox_serve(folder: Path) -> None:
+def sandbox_serve(where: tuple[Path, list[str] | None]) -> None:
     """Keep the fakes running (fixed ports) until Ctrl-C, for syncs from another terminal."""
     import signal
     import threading
 
-    from totalrecall.sandbox.runner import prepare_sandbox, running_fakes
+    from totalrecall.sandbox.runner import SANDBOX_TIME_SCALE, prepare_sandbox, running_fakes
 
-    services = prepare_sandbox(folder)
+    folder, chosen = where
+    services = prepare_sandbox(folder, chosen)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with running_fakes(folder, services) as fakes:
+    with running_fakes(folder, services, SANDBOX_TIME_SCALE) as fakes:
         for fake in fakes:
             click.echo(f"{fake.name}: {fake.url}")
         click.echo(f"sandbox served from {folder}; in another terminal:")

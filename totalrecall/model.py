@@ -290,6 +290,16 @@ class Capabilities:
     history: HistoryGranularity = HistoryGranularity.PLAYS
     kinds: Mapping[DataType, frozenset[Kind]] = attrs.field(factory=dict)
     note: Mapping[DataType, str] = attrs.field(factory=dict)
+    # Id namespaces the service can find a title by; empty means it can look titles up by any id.
+    addressed_by: tuple[str, ...] = ()
+
+    def can_address(self, item: Item) -> bool:
+        if not self.addressed_by:
+            return True
+        own = any(getattr(item.ids, namespace) is not None for namespace in self.addressed_by)
+        if own or item.kind not in (Kind.SEASON, Kind.EPISODE) or item.show_ids is None:
+            return own
+        return any(getattr(item.show_ids, namespace) is not None for namespace in self.addressed_by)
 
     def holds(self, data_type: DataType) -> bool:
         return data_type in self.reads or data_type in self.writes

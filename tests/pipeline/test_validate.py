@@ -114,6 +114,18 @@ INVALID = [
         id="unknown-mode",
     ),
     pytest.param(
+        "version: 1\nservices: [trakt, {name: simkl, data: [watchlist, reviews]}]\n"
+        "steps:\n  - collect: {}\n  - resolve: {}\n",
+        ["p.yaml:2:51: $.services[1].data[1]: 'reviews' is not allowed here: Simkl has no reviews API"],
+        id="simkl-reviews-refused-by-the-schema",
+    ),
+    pytest.param(
+        "version: 1\nservices: [trakt, plex]\nsteps:\n  - collect: {}\n  - resolve: {order: [plex, trakt]}\n"
+        "  - distribute: {targets: {plex: {mode: mirror, data: [reviews]}}}\n",
+        ["p.yaml:6:56: $.steps[2].distribute.targets.plex.data[0]: plex cannot hold reviews (Plex has no reviews)"],
+        id="plex-reviews-refused-by-validate",
+    ),
+    pytest.param(
         "version: 1\nversion: 1\nsteps: [collect: {}]\n",
         ["p.yaml:2:1: $: duplicate key 'version'"],
         id="duplicate-key",

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from totalrecall.cli import cli
 from totalrecall.sandbox.runner import prepare_sandbox
 
+SHELVES = ["shelf_a", "shelf_b", "shelf_c"]
+
 
 def _invoke(args: list[str], base: Path | None = None):
     env = {"TOTALRECALL_BASE_PATH": str(base)} if base else {}
@@ -28,7 +30,7 @@ def _plan_lines(output: str) -> list[str]:
 
 
 def test_sandbox_runs_then_converges(tmp_path: Path) -> None:
-    first = _invoke(["sandbox", "--path", str(tmp_path / "sb")])
+    first = _invoke(["sandbox", "--path", str(tmp_path / "sb"), "--with", ",".join(SHELVES)])
     assert first.exit_code == 0, first.output
     assert "rating changes" in first.output and "removals" in first.output
     plan = {line.split()[0] + " " + line.split()[1]: line.split()[3:7] for line in _plan_lines(first.output)
@@ -42,7 +44,7 @@ def test_sandbox_runs_then_converges(tmp_path: Path) -> None:
 
 def test_dry_run_then_cached_dry_run_then_cache_miss(tmp_path: Path) -> None:
     folder = tmp_path / "sb"
-    prepare_sandbox(folder)
+    prepare_sandbox(folder, SHELVES)
     libraries = _fingerprint(folder / "libraries")
 
     dry = _invoke(["sync", "--dry-run"], folder)
@@ -67,7 +69,7 @@ def test_dry_run_then_cached_dry_run_then_cache_miss(tmp_path: Path) -> None:
 
 def test_dry_run_of_one_target_writes_the_others(tmp_path: Path) -> None:
     folder = tmp_path / "sb"
-    prepare_sandbox(folder)
+    prepare_sandbox(folder, SHELVES)
     untouched = _fingerprint(folder / "libraries" / "shelf_b")
     result = _invoke(["sync", "--dry-run=shelf_b"], folder)
     assert result.exit_code == 0, result.output
@@ -77,7 +79,7 @@ def test_dry_run_of_one_target_writes_the_others(tmp_path: Path) -> None:
 
 def test_sync_flags_narrow_data_types(tmp_path: Path) -> None:
     folder = tmp_path / "sb"
-    prepare_sandbox(folder)
+    prepare_sandbox(folder, SHELVES)
     result = _invoke(["sync", "--ratings", "--dry-run"], folder)
     assert result.exit_code == 0, result.output
     rows = [line.split()[1] for line in _plan_lines(result.output) if line.startswith("shelf_")]

@@ -129,9 +129,13 @@ def plan_target(
                 reason = f"unsupported_kind: {target} keeps no {entry.item.kind.value} {data_type.value}"
                 excluded.append(Excluded(entry, reason))
                 continue
+            if not capabilities.can_address(entry.item):
+                needed = " or ".join(capabilities.addressed_by)
+                excluded.append(Excluded(entry, f"no_{needed.replace(' or ', '_')}_id: {target} finds titles by {needed} id"))
+                continue
             if not change and cutoff is not None and first_seen is not None:
                 seen = first_seen(entry)
-                if seen is not None and seen < cutoff:
+                if seen is not None and seen <= cutoff:
                     skipped += 1
                     continue
             if isinstance(entry, HistoryEntry) and granularity is HistoryGranularity.WATCHED_FLAG:

@@ -69,6 +69,8 @@ def _schema_problems(located: Located) -> list[str]:
             if extras:
                 path = path + (extras[0],)
         message = error.message
+        if error.validator == "not" and isinstance(error.schema, dict) and "$comment" in error.schema:
+            message = f"{error.instance!r} is not allowed here: {error.schema['$comment']}"
         if names_check:
             message = f"unknown {'step' if path[:1] == ('steps',) and len(path) == 3 else 'key'}: {message}"
         problems.append(f"{located.locate(path, key=at_key)}: {format_path(path)}: {message}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,6 +24,8 @@ class SandboxService(abc.ABC):
     name: ClassVar[str]
     ports: ClassVar[tuple[int, ...]] = ()
     order: ClassVar[int] = 50
+    # Part of `totalrecall sandbox` unless other services are asked for by name.
+    default: ClassVar[bool] = True
 
     @abc.abstractmethod
     def config(self, folder: Path) -> dict[str, Any]:
@@ -42,9 +45,13 @@ class SandboxService(abc.ABC):
 sandbox_services: Registry[type[SandboxService]] = Registry("sandbox service")
 
 
-def load_sandbox_services() -> list[SandboxService]:
+def load_sandbox_services(names: Iterable[str] | None = None) -> list[SandboxService]:
+    """The named sandbox services (an unknown name fails listing the known ones), else the default set."""
     from totalrecall.discovery import import_submodules
 
     import_submodules("totalrecall.sandbox.libraries")
-
-    return sorted((cls() for _, cls in sandbox_services.items()), key=lambda s: (s.order, s.name))
+    if names is None:
+        chosen = [cls() for _, cls in sandbox_services.items() if cls.default]
+    else:
+        chosen = [sandbox_services.get(name)() for name in names]
+    return sorted(chosen, key=lambda service: (service.order, service.name))

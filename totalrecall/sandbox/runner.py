@@ -12,10 +12,15 @@ import tomli_w
 
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import atomic_write_text
+from totalrecall.errors import ConfigError
 from totalrecall.sandbox.fakebase import FakeService
 from totalrecall.sandbox.plugins import SandboxService, load_sandbox_services
 
-__all__ = ["prepare_sandbox", "running_fakes"]
+__all__ = ["prepare_sandbox", "running_fakes", "SANDBOX_TIME_SCALE"]
+
+# The fakes enforce the services' documented rate limits; the sandbox runs them (and the client's
+# pacing) 20 times faster so a demo sync takes seconds, not minutes.
+SANDBOX_TIME_SCALE = 0.05
 
 log = logging.getLogger("totalrecall.sandbox")
 
@@ -56,11 +61,28 @@ def sandbox_config(folder: Path, services: list[SandboxService]) -> dict[str, An
     return config
 
 
-def prepare_sandbox(folder: Path) -> list[SandboxService]:
-    """Write config.toml and credentials.toml (first time only) and seed each library."""
+def _configured_names(config_file: Path) -> list[str]:
+    import tomllib
+
+    from totalrecall.sandbox.plugins import sandbox_services
+
+    with config_file.open("rb") as handle:
+        raw = tomllib.load(handle)
+    names = [*raw, *raw.get("sources", {})]
+    return [name for name in names if name in sandbox_services]
+
+
+def prepare_sandbox(folder: Path, names: list[str] | None = None) -> list[SandboxService]:
+    """Write config.toml and credentials.toml (first time only) and seed each library.
+
+    A sandbox folder keeps the services it was created with; `names` chooses them on creation.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    services = load_sandbox_services()
     config_file = folder / "config.toml"
+    if config_file.exists() and names is None:
+        load_sandbox_services(())  # registers them all
+        names = _configured_names(config_file)
+    services = load_sandbox_services(names)
     if not config_file.exists():
         atomic_write_text(config_file, "# The TotalRecall sandbox: fake services on fixed local ports.\n"
                           + tomli_w.dumps(sandbox_config(folder, services)))
@@ -83,7 +105,14 @@ def running_fakes(folder: Path, services: list[SandboxService], time_scale: floa
     started: list[FakeService] = []
     try:
         for service in services:
-            started.extend(service.start_fakes(folder, time_scale))
+            try:
+                started.extend(service.start_fakes(folder, time_scale))
+            except OSError as error:
+                ports = ", ".join(map(str, service.ports)) or "its ports"
+                raise ConfigError(
+                    f"sandbox: cannot start the {service.name} fake on {ports} ({error.strerror}); "
+                    "is another sandbox (`totalrecall sandbox serve`) running?"
+                ) from None
         for fake in started:
             log.info("sandbox: fake %s at %s", fake.name, fake.url)
         yield started

@@ -92,7 +92,13 @@ def _write(path: Path, document: Any) -> None:
 
 
 class _Shelf(SandboxService):
-    """A files library under `libraries/<name>` of the sandbox folder."""
+    """A files library under `libraries/<name>` of the sandbox folder.
+
+    Not in the default sandbox since the connectors' fakes landed; `totalrecall sandbox --with
+    shelf_a,shelf_b,shelf_c` (and the tests) still use them: a full sync with no HTTP at all.
+    """
+
+    default = False
 
     def config(self, folder: Path) -> dict[str, Any]:
         return {"sources": {self.name: {"type": "files", "enabled": True, "path": f"libraries/{self.name}"}}}

@@ -67,6 +67,7 @@ class ImdbService(Service):
         history=HistoryGranularity.WATCHED_FLAG,
         kinds={data_type: _TITLE_KINDS for data_type in DataType},
         note={DataType.WATCH_HISTORY: "check-ins: watched or not, no play times"},
+        addressed_by=("imdb",),
     )
     login_command = "totalrecall config imdb"
     config_command: ClassVar[click.Command] = config_imdb

@@ -283,15 +283,18 @@ def _download(session: BrowserSession, button: object, destination: Path) -> Pat
     before = set(session.download_dir.iterdir())
     session.click_element(button)
     deadline = time.monotonic() + max(session.wait_seconds, 10.0)
+    sizes: dict[Path, int] = {}
     while time.monotonic() < deadline:
-        fresh = [
-            path for path in session.download_dir.iterdir()
-            if path not in before and path.suffix == ".csv"
-        ]
-        if fresh:
-            source = fresh[0]
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(source), destination)
-            return destination
+        present = [path for path in session.download_dir.iterdir() if path not in before]
+        # Chromium reserves the final name with an empty file and writes to a .crdownload file
+        # beside it; the export is complete once that is gone and the size holds still.
+        in_progress = any(path.suffix == ".crdownload" for path in present)
+        for source in (path for path in present if path.suffix == ".csv"):
+            size = source.stat().st_size
+            if not in_progress and size > 0 and sizes.get(source) == size:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(source), destination)
+                return destination
+            sizes[source] = size
         time.sleep(0.05)
     raise SourceError("imdb", "the export download did not finish; try again later")
