@@ -362,6 +362,62 @@ def stop(timeout: float) -> None:
     sys.exit(outcome.exit_code)
 
 
+@cli.command()
+@reports_errors
+def history() -> None:
+    """List past runs from the sync journal, with what each wrote."""
+    from totalrecall.config.paths import Paths
+    from totalrecall.pipeline.undoing import list_runs
+
+    runs = list_runs(Paths.from_environment())
+    if not runs:
+        click.echo("no runs have written anything yet")
+        return
+    for record in runs:
+        added, removed, pending = record.counts()
+        targets = sorted({batch.target for batch in record.batches})
+        when = record.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if record.started_at else "?"
+        note = f", {pending} batches unconfirmed" if pending else ""
+        click.echo(f"{record.run_id}  {when}  {record.kind:5}  {added} added, {removed} removed{note}"
+                   f"  ({', '.join(targets)})  {record.pipeline}")
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("--dry-run", is_flag=True, help="Show what undo would change, change nothing.")
+@click.option("--wait", is_flag=True, help="Wait for a running sync instead of failing.")
+@reports_errors
+def undo(run_id: str, dry_run: bool, wait: bool) -> None:
+    """Revert one run's writes on every target, as far as each service allows."""
+    from totalrecall.config.credentials import CredentialStore
+    from totalrecall.config.paths import Paths
+    from totalrecall.config.settings import load_settings
+    from totalrecall.lock import sync_lock
+    from totalrecall.pipeline.undoing import undo_run
+
+    paths = Paths.from_environment()
+    settings = load_settings(paths.config_file, required=True)
+    with sync_lock(paths.lock_file, f"totalrecall undo {run_id}", wait=wait):
+        report = undo_run(run_id, paths, settings, CredentialStore(paths.credentials_file), dry_run=dry_run)
+    if not report.steps:
+        click.echo(f"run {run_id} changed nothing that can be undone")
+        return
+    for step in report.steps:
+        flag = " (unconfirmed batch)" if step.unconfirmed else ""
+        click.echo(f"{step.target} {step.data_type.value}: put back {len(step.adds)}, take away "
+                   f"{len(step.removals)}{flag}")
+        for caveat in step.caveats:
+            click.echo(f"  not exact: {caveat}")
+    if dry_run:
+        click.echo("dry run: nothing changed")
+        return
+    for problem in report.problems:
+        click.echo(f"could not restore: {problem}", err=True)
+    click.echo(f"undone as run {report.undo_run_id}")
+    if report.problems:
+        sys.exit(1)
+
+
 def _attach_service_commands() -> None:
     """Each connector may offer a `config <service>` login command as its class's `config_command`."""
     from totalrecall import registries

@@ -50,3 +50,25 @@ def test_undo_restores_every_data_type(workspace) -> None:
     assert result.problems == ()
     assert _state(ws.base) == before
     assert any("listed at the time of the undo" in caveat for step in result.steps for caveat in step.caveats)
+
+
+def test_history_and_undo_commands(workspace) -> None:
+    from click.testing import CliRunner
+
+    from totalrecall.cli import cli
+
+    ws = workspace(["a", "b"], {"sync_ratings": False, "sync_reviews": False, "sync_watch_history": False})
+    ws.put("a", "watchlist", [{"item": movie("tt0000001")}])
+    ws.put("b", "watchlist", [])
+    report = ws.run()
+    env = {"TOTALRECALL_BASE_PATH": str(ws.base)}
+    listed = CliRunner().invoke(cli, ["-q", "history"], env=env)
+    assert listed.exit_code == 0 and report.run_id in listed.output and "1 added, 0 removed" in listed.output
+    preview = CliRunner().invoke(cli, ["-q", "undo", report.run_id, "--dry-run"], env=env)
+    assert preview.exit_code == 0 and "b watchlist: put back 0, take away 1" in preview.output
+    assert ws.imdb_ids("b", "watchlist") == ["tt0000001"]
+    done = CliRunner().invoke(cli, ["-q", "undo", report.run_id], env=env)
+    assert done.exit_code == 0, done.output
+    assert ws.imdb_ids("b", "watchlist") == []
+    unknown = CliRunner().invoke(cli, ["-q", "undo", "nope"], env=env)
+    assert unknown.exit_code == 2 and 'no run "nope"' in unknown.output
