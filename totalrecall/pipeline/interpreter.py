@@ -326,6 +326,12 @@ class Interpreter:
         return library
 
     def _targets(self, plans: Sequence[ServicePlan], step: DistributeStep | None) -> list[tuple[ServicePlan, str, tuple[DataType, ...]]]:
+        unknown = sorted(set(step.targets or ()) - {plan.name for plan in plans}) if step is not None else []
+        if unknown:
+            raise ConfigError(
+                f"{self.pipeline.source}: distribute target {', '.join(unknown)} is not one of this run's "
+                f"services ({', '.join(plan.name for plan in plans)}); enable it in config.toml or list it"
+            )
         chosen = []
         for plan in plans:
             if step is None:
