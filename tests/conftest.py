@@ -1,3 +1,27 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures and options shared by every test folder."""
 
+from __future__ import annotations
+
+import os
+
+import pytest
 from support.workspace import workspace  # noqa: F401 - a fixture
+
+SKIP_BROWSER_VARIABLE = "TOTALRECALL_SKIP_BROWSER"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--no-browser", action="store_true", help="skip tests marked browser (never in CI)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run in real headless Chromium; locally they can be skipped on request, never silently."""
+    if os.environ.get("CI", "").lower() == "true":
+        return  # CI always drives the browser
+    opted_out = os.environ.get(SKIP_BROWSER_VARIABLE, "") not in ("", "0", "false")
+    if not (opted_out or config.getoption("--no-browser")):
+        return
+    reason = f"browser test skipped on request ({SKIP_BROWSER_VARIABLE}=1 or --no-browser); CI runs it"
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
