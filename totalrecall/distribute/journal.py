@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -126,12 +126,10 @@ def _parse(path: Path) -> RunRecord | None:
     )
 
 
-def read_runs(folder: Path) -> Iterator[RunRecord]:
-    """Every run in the journal, oldest first."""
-    for path in sorted(folder.glob("*.jsonl")):
-        record = _parse(path)
-        if record is not None:
-            yield record
+def read_runs(folder: Path) -> list[RunRecord]:
+    """Every run in the journal, oldest first (two runs within a second are told apart by their start time)."""
+    records = [record for path in folder.glob("*.jsonl") if (record := _parse(path)) is not None]
+    return sorted(records, key=lambda record: (record.started_at is None, record.started_at, record.run_id))
 
 
 def read_run(folder: Path, run_id: str) -> RunRecord | None:
