@@ -110,3 +110,14 @@ def test_pipeline_with_three_problems_reports_all_exit_2(tmp_path: Path) -> None
     assert len(errors) == 3
     assert all(f"{path}:" in line for line in errors)
     assert "Traceback" not in result.output
+
+
+def test_use_cache_without_dry_run_writes_nothing_to_replayed_targets(tmp_path: Path) -> None:
+    folder = tmp_path / "sb"
+    prepare_sandbox(folder, SHELVES)
+    assert _invoke(["sync", "--dry-run"], folder).exit_code == 0  # fills the collect cache
+    libraries = _fingerprint(folder / "libraries")
+    replay = _invoke(["sync", "--use-cache"], folder)
+    assert replay.exit_code == 0, replay.output
+    assert "read from the cache, so nothing was written to it" in replay.output
+    assert _fingerprint(folder / "libraries") == libraries

@@ -412,7 +412,13 @@ class Interpreter:
 
     def distribute(self, target_plans: Sequence[TargetPlan]) -> None:
         for plan in target_plans:
-            if _selected(self.options.dry_run, plan.target):
+            dry = _selected(self.options.dry_run, plan.target)
+            replayed = _selected(self.options.use_cache, plan.target)
+            if dry or replayed:
+                # What a replayed target holds now is unknown; writing against the cache could add
+                # plays twice, so a replayed target is only planned for.
+                if not dry and plan.target not in self.report.dry_run_targets and not plan.is_empty:
+                    self.report.notes.append(f"{plan.target}: read from the cache, so nothing was written to it")
                 self.report.dry_run_targets.add(plan.target)
                 self._write_distribute_files(plan, plan.excluded)
                 continue
