@@ -60,6 +60,15 @@ def _with_enabled(settings: Settings, name: str, enabled: bool) -> Settings:
     return attrs.evolve(settings, instances=instances)
 
 
+def _preference_of_enabled(settings: Settings) -> Settings:
+    """The source preference with disabled names dropped and enabled ones missing from it appended."""
+    enabled = settings.enabled_services()
+    preference = [name for name in dict.fromkeys(settings.resolution.source_preference) if name in enabled]
+    if preference or len(enabled) > 1:
+        preference += [name for name in enabled if name not in preference]
+    return attrs.evolve(settings, resolution=attrs.evolve(settings.resolution, source_preference=preference))
+
+
 def login_command(name: str) -> click.Command | None:
     """The connector's `config <name>` command, when this build has that connector."""
     registries.load_all()
@@ -90,6 +99,9 @@ class _Wizard:
         self.credentials = CredentialStore(paths.credentials_file)
 
     def save(self) -> None:
+        # Logins run between saves and load config.toml, which must stay valid: with a second service
+        # enabled (or one disabled) the preference is completed here; the preference question comes last.
+        self.settings = _preference_of_enabled(self.settings)
         save_settings(self.paths.config_file, self.settings)
 
     def reload(self) -> None:
