@@ -281,8 +281,12 @@ class SimklService(Service):
         media = "movie" if list_type == "movies" else "show"
         ids = ids_payload(item.ids if item.kind in (Kind.MOVIE, Kind.SHOW) else item.show_ids or Ids())
         record[media] = {"title": item.title if item.kind is not Kind.EPISODE else item.show_title, "ids": ids}
-        held.setdefault(list_type, {})[record_key(record)] = record
-        self._index = None
+        key = record_key(record)
+        held.setdefault(list_type, {})[key] = record
+        if self._index is not None:
+            # Filed into the index as a rebuild would file it last; rebuilding per remembered record
+            # made a write of n new titles O(n * library).
+            self._index.add(item_of(list_type, record), (list_type, key))
 
     def _forget(self, record: dict[str, Any]) -> None:
         held = self._ensure_held()
