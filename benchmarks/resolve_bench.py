@@ -57,12 +57,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=50_000, help="items per service and data type")
     args = parser.parse_args()
+    main_for(args.size)
+
+
+def main_for(size: int) -> None:
     registries.load_all()
-    data = library(args.size, seed=7)
+    data = library(size, seed=7)
     granularity = {"imdb": HistoryGranularity.WATCHED_FLAG, "plex": HistoryGranularity.WATCHED_FLAG}
     options = ResolveOptions(strategy="preference", order=SERVICES, granularity=granularity)
     capabilities = Capabilities(reads=frozenset(DataType), writes=frozenset(DataType))
-    print(f"resolve + plan, {len(SERVICES)} services x {args.size} items per data type")
+    print(f"resolve + plan, {len(SERVICES)} services x {size} items per data type")
     total_cpu = 0.0
     for data_type, current in data.items():
         start = time.process_time()

@@ -14,6 +14,7 @@ import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,11 +123,93 @@ def summary(requests: list[LoggedRequest]) -> Counter[str]:
     return Counter(f"{r.method} {_ID.sub('/{id}', r.path)} {r.status}" for r in requests)
 
 
+def _pages(count: int, size: int) -> int:
+    return max(1, -(-count // size))
+
+
+def floor(name: str, requests: list[LoggedRequest], report: RunReport | None, running: dict[str, list[FakeService]]) -> int:
+    """The fewest requests the run needed: reads at the largest page size + writes at the largest batch.
+
+    Trakt: last_activities + one page of 250 per data type endpoint actually read (counted from the log's
+    item counts), writes in batches of 100. Simkl: activities + one all-items per list read, writes in
+    batches of 100. Plex: per-item writes (no batch API) + one id match per watchlist add without a plex
+    guid, the listing pages at the size the connector asks; reads of per-title metadata are not in the floor.
+    """
+    reads = [r for r in requests if r.method == "GET"]
+    writes = sum(len(result.added) + len(result.removed) for (target, _dt), result in (report.results.items() if report else ())
+                 if target == name)
+    if name == "trakt":
+        by_path = Counter(r.path for r in reads if r.path.startswith("/sync/") and r.path != "/sync/last_activities")
+        fake = running["trakt"][0]
+        totals = {}
+        for r in reads:
+            if r.path in by_path and r.path not in totals:
+                totals[r.path] = r  # page counts are recomputed from the fake below
+        library = fake.library()
+        sizes = {"watchlist": len(library["watchlist"]), "ratings": len(library["ratings"]), "history": len(library["history"])}
+        pages = sum(_pages(sizes[key], 250) for key in sizes if any(f"/sync/{key}" in p for p in by_path))
+        batches = sum(_pages(len(result.added), 100) + (_pages(len(result.removed), 100) if result.removed else 0)
+                      for (target, _dt), result in (report.results.items() if report else ()) if target == "trakt" and result.added)
+        return 1 + pages + batches
+    if name == "simkl":
+        lists = {r.path for r in reads if r.path.startswith("/sync/all-items")}
+        batches = sum(_pages(len(result.added), 100) for (target, _dt), result in (report.results.items() if report else ())
+                      if target == "simkl" and result.added)
+        return 1 + len(lists) + batches
+    if name == "plex":
+        listing = sum(1 for r in reads if r.path.endswith("/all") or r.path.endswith("/sections") or "history" in r.path)
+        matches = sum(1 for r in reads if r.path.endswith("/matches"))
+        return listing + matches + writes
+    return 0
+
+
+def paced_seconds(name: str, requests: list[LoggedRequest]) -> float:
+    """Real time the requests need under the documented limits (Trakt: GET 1000/300 s, writes 1/s).
+
+    Simkl and Plex publish no numeric limit: nothing is paced, so their figure is 0."""
+    if name != "trakt":
+        return 0.0
+    gets = sum(1 for r in requests if r.method == "GET")
+    posts = len(requests) - gets
+    read = (max(0, -(-gets // 1000) - 1)) * 300.0
+    return read + max(0, posts - 1) * 1.0
+
+
+def figures(title: str, running: dict[str, list[FakeService]], report: RunReport, verbose: bool) -> None:
+    print(f"  {'service':7} {'requests':>8} {'floor':>6} {'ratio':>6} {'writes':>7} {'paced real time':>16}")
+    for name, requests in log_of(running).items():
+        if name == "imdb":
+            print(f"  {name:7} {0:8} {0:6} {'-':>6} {'-':>7} {'(export files)':>16}")
+            continue
+        least = floor(name, requests, report, running)
+        writes = sum(len(r.added) + len(r.removed) for (t, _d), r in report.results.items() if t == name)
+        paced = paced_seconds(name, requests)
+        print(f"  {name:7} {len(requests):8} {least:6} {len(requests) / max(least, 1):6.2f} {writes:7} {paced:14.0f} s")
+        if verbose:
+            for key, count in sorted(summary(requests).items()):
+                print(f"      {count:6} {key}")
+
+
+def resolve_phase(size: int) -> None:
+    """The pure resolve + plan phases for 4 x size entries per data type (resolve_bench), with tracemalloc."""
+    import resolve_bench
+
+    tracemalloc.start()
+    resolve_bench.main_for(size)
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"  traced peak memory {peak / 2**20:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=20_000, help="titles per service")
     parser.add_argument("--verbose", action="store_true", help="list requests by endpoint")
+    parser.add_argument("--resolve-only", action="store_true", help="only the resolve + plan phases (no HTTP)")
     args = parser.parse_args()
+    if args.resolve_only:
+        resolve_phase(args.size)
+        return
     logging.basicConfig(level=logging.WARNING)
     start = time.perf_counter()
     library = synth.build(args.size)
@@ -144,22 +227,15 @@ def main() -> None:
         for (target, data_type), result in sorted(report.results.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
             print(f"  {target:6} {data_type.value:14} +{len(result.added)} -{len(result.removed)} "
                   f"excluded {len(result.excluded)}")
-        for name, requests in log_of(running).items():
-            print(f"  {name}: {len(requests)} requests")
-            if args.verbose:
-                for key, count in sorted(summary(requests).items()):
-                    print(f"      {count:6} {key}")
+        figures("first sync", running, report, args.verbose)
         clear_logs(running)
         report2, cpu2, wall2 = sync(base)
         print(f"re-run: {wall2:.1f} s wall, {cpu2:.1f} s engine CPU, failed: {report2.failed or 'none'}")
         for (target, data_type), result in sorted(report2.results.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
             if result.added or result.removed:
                 print(f"  {target:6} {data_type.value:14} +{len(result.added)} -{len(result.removed)}")
-        for name, requests in log_of(running).items():
-            print(f"  {name}: {len(requests)} requests")
-            if args.verbose:
-                for key, count in sorted(summary(requests).items()):
-                    print(f"      {count:6} {key}")
+        figures("re-run", running, report2, args.verbose)
+        print(f"  writes in the re-run: {sum(len(r.added) + len(r.removed) for r in report2.results.values())}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -190,3 +190,17 @@ def test_the_fakes_enforce_documented_rules(plex_fakes: PlexFakes) -> None:
     assert xml.text.startswith("<?xml") and "<Directory" in xml.text  # XML unless JSON is asked for
     no_client = session.post(plex_fakes.tv.url + "/api/v2/pins", headers={"Accept": "application/json"})
     assert no_client.status_code == 400 and "X-Plex-Client-Identifier" in no_client.text
+
+
+def test_a_matched_watchlist_add_is_read_back_without_fetching_its_metadata(plex_fakes: PlexFakes, tmp_path: Path) -> None:
+    """The match answer's Guid list is remembered, so the next watchlist read asks no metadata for the title."""
+    service = _service(plex_fakes, tmp_path)
+    casablanca = Item(kind=Kind.MOVIE, ids=Ids(imdb="tt0034583"), title="Casablanca")
+    assert service.write(DataType.WATCHLIST, [WatchlistEntry(casablanca)], []).added
+    service.close()
+    plex_fakes.discover.clear_log()
+    again = _service(plex_fakes, tmp_path)
+    listed = {e.item.title: e for e in again.read(DataType.WATCHLIST)}
+    assert listed["Casablanca"].item.ids.imdb == "tt0034583"
+    assert plex_fakes.discover.requests_matching("GET", r"^/library/metadata/5d77525730200963c117b9b9$") == []
+    again.close()

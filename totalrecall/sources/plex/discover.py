@@ -204,6 +204,11 @@ class Discover:
                 key = str(meta.get("ratingKey") or discover_key(meta.get("guid")) or "")
                 if key:
                     self.cache.matches[remembered] = key
+                    guid = str(meta.get("guid") or "")
+                    if guid and meta.get("Guid") and guid not in self.cache.ids:
+                        # The match carries the Guid list the next watchlist read would fetch the
+                        # metadata for: remembered now, that read costs no request per added title.
+                        self.cache.ids[guid] = converter.unstructure(parse_guids(metadata_guids(meta)).own)
                     self.cache.dirty = True
                     return key
         return None
