@@ -46,7 +46,8 @@ def probe_server(session: requests.Session, url: str, token: str, client_id: str
     """Whether a server answers at `url` (GET /identity, once, no retries: a dead address is skipped fast)."""
     client = HttpClient(SERVICE, url, session, headers=plex_headers(client_id, token), max_retries=0, timeout=timeout)
     try:
-        client.request("GET", "identity")
+        # A busy answer (429, 503) comes from a server that is there; only silence means unreachable.
+        client.request("GET", "identity", expected=(200, 429, 503))
     except SourceError:
         return False
     return True
