@@ -107,6 +107,7 @@ class TraktService(Service):
         self._activities: dict[str, Any] | None = None
         self._history_ids: dict[HistoryEntry, list[int]] | None = None
         self._comment_ids: dict[tuple[Any, ...], int] | None = None
+        self._comments: list[tuple[Review, int]] = []
 
     # -- plumbing -----------------------------------------------------------------------------------------
     @property
@@ -201,6 +202,7 @@ class TraktService(Service):
     def _fetch_comments(self) -> list[Entry]:
         entries: list[Entry] = []
         comment_ids: dict[tuple[Any, ...], int] = {}
+        comments: list[tuple[Review, int]] = []
         for record in self.api.pages("/users/me/comments/all/all", {"include_replies": "false"}):
             review = mapping.parse_comment(record) if isinstance(record, dict) else None
             if review is None:
@@ -208,7 +210,9 @@ class TraktService(Service):
             self.ids.remember(review.item)
             entries.append(review)
             comment_ids[_review_key(review)] = int(record["comment"]["id"])
+            comments.append((review, int(record["comment"]["id"])))
         self._comment_ids = comment_ids
+        self._comments = comments
         return entries
 
     # -- writing ------------------------------------------------------------------------------------------
@@ -309,7 +313,7 @@ class TraktService(Service):
             if self._comment_ids is None:
                 self._fetch_comments()
             for entry in removals:
-                comment_id = (self._comment_ids or {}).get(_review_key(entry))
+                comment_id = self._comment_id(entry)
                 if comment_id is None:
                     removed.append(entry)  # not there: already the wanted state
                     continue
@@ -355,6 +359,20 @@ class TraktService(Service):
             self._update_state(lambda state, key=key, value=posted[key]: state.setdefault("posted_reviews", {}).__setitem__(key, value))
             added.append(entry)
         return WriteResult(added=tuple(added), removed=tuple(removed), excluded=tuple(excluded))
+
+
+    def _comment_id(self, entry: Entry) -> int | None:
+        """The id of the user's comment that is this review: same text on the same title. The review may
+        come from another service (or the journal) and carry fewer ids than Trakt lists with the comment."""
+        found = (self._comment_ids or {}).get(_review_key(entry))
+        if found is not None:
+            return found
+        assert isinstance(entry, Review)
+        text = review_text_key(entry.text)
+        for review, comment_id in self._comments:
+            if review_text_key(review.text) == text and review.item.same_as(entry.item):
+                return comment_id
+        return None
 
 
 def _review_key(review: Entry) -> tuple[Any, ...]:
