@@ -311,3 +311,47 @@ def test_token_bucket_counts_a_call_from_its_answer() -> None:
     bucket.acquire()
     assert sleeps.calls == [1.0]
     assert sleeps.now == 1.5
+
+
+def test_a_once_request_is_not_resent_after_an_ambiguous_failure() -> None:
+    import pytest
+    import requests
+    import responses
+
+    from totalrecall.http import AmbiguousWriteError, HttpClient
+
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, "https://api.example/sync/history", status=500)
+        client = HttpClient("trakt", "https://api.example", requests.Session(), sleep=lambda _: None)
+        with pytest.raises(AmbiguousWriteError) as caught:
+            client.post_json("/sync/history", {"movies": []}, once=True)
+        assert len(mock.calls) == 1
+        assert "not resent" in str(caught.value) and str(caught.value).startswith("trakt: ")
+
+
+def test_a_once_request_is_resent_when_the_server_says_it_did_nothing() -> None:
+    import requests
+    import responses
+
+    from totalrecall.http import HttpClient
+
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, "https://api.example/comments", status=503)
+        mock.add(responses.POST, "https://api.example/comments", status=429, headers={"Retry-After": "1"})
+        mock.add(responses.POST, "https://api.example/comments", status=201, json={"id": 1})
+        client = HttpClient("trakt", "https://api.example", requests.Session(), sleep=lambda _: None)
+        assert client.post_json("/comments", {"comment": "x"}, once=True) == {"id": 1}
+        assert len(mock.calls) == 3
+
+
+def test_a_once_request_is_resent_when_it_never_left() -> None:
+    import requests
+    import responses
+
+    from totalrecall.http import HttpClient
+
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, "https://api.example/comments", body=requests.ConnectTimeout("connect timed out"))
+        mock.add(responses.POST, "https://api.example/comments", status=201, json={"id": 2})
+        client = HttpClient("trakt", "https://api.example", requests.Session(), sleep=lambda _: None)
+        assert client.post_json("/comments", {"comment": "x"}, once=True) == {"id": 2}

@@ -32,6 +32,7 @@ __all__ = [
     "TokenBucket",
     "HttpClient",
     "HttpStatusError",
+    "AmbiguousWriteError",
     "make_cached_session",
     "verb_class",
     "parse_retry_after",
@@ -63,6 +64,22 @@ DEFAULT_REDACT: tuple[str, ...] = (
 RETRY_STATUSES: frozenset[int] = frozenset({500, 502, 503, 504, 520, 521, 522})
 
 _RETRY_EXCEPTIONS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+# Answers that say the request was not carried out: safe to send again even when sending twice is not.
+_NOT_CARRIED_OUT = frozenset({429, 502, 503})
+
+
+def _never_sent(error: Exception) -> bool:
+    """Whether a connection error happened before the request reached the server."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    text = str(error)
+    return isinstance(error, requests.ConnectionError) and (
+        "NewConnectionError" in text or "Connection refused" in text
+    )
+
+
+class AmbiguousWriteError(SourceError):
+    """A request that must not be applied twice failed after it was sent: it may or may not have happened."""
 
 # A timedelta below zero makes every stored response stale at once, so each request is sent again
 # (conditionally when the stored response has an ETag or Last-Modified), yet every response is still
@@ -268,6 +285,12 @@ class HttpClient:
     def _give_up(self, attempts: int, what: str, where: str) -> SourceError:
         return SourceError(self.service, f"gave up after {attempts} attempts: {what} at {where}")
 
+    def _ambiguous(self, what: str, where: str) -> AmbiguousWriteError:
+        return AmbiguousWriteError(
+            self.service, f"{where} failed after it was sent ({what}); not resent, since it must not be applied "
+            "twice: the next sync reads what the service holds and sends only what is missing"
+        )
+
     def _wait(self, seconds: float, why: str, where: str, retry: int) -> None:
         delay = seconds * self.time_scale
         _log.debug(
@@ -285,7 +308,11 @@ class HttpClient:
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         expected: Iterable[int] = (200, 201, 204),
+        once: bool = False,
     ) -> requests.Response:
+        """Send with pacing and retries. `once` marks a request that must not be applied twice (a play, a
+        comment): after a failure that leaves it unknown whether the server applied it, it is not resent
+        but reported as AmbiguousWriteError, and the next sync's fresh read decides what is still needed."""
         method = method.upper()
         url = self.url(path_or_url)
         where = _shown(method, url)
@@ -309,6 +336,8 @@ class HttpClient:
                     bucket.settle()
                 what = type(exc).__name__
                 _log.log(TRACE, "%s %s -> %s", self.service, where, what)
+                if once and not _never_sent(exc):
+                    raise self._ambiguous(what, where) from None
                 if retry >= self.max_retries:
                     raise self._give_up(retry + 1, what, where) from None
                 self._wait(self.backoff_seconds * 2**retry, what, where, retry + 1)
@@ -325,6 +354,8 @@ class HttpClient:
                 raise HttpStatusError(self.service, status, response, where + " (not in the cache)")
             if status == 429 or status in RETRY_STATUSES:
                 what = f"{status} {response.reason or ''}".rstrip()
+                if once and status not in _NOT_CARRIED_OUT:
+                    raise self._ambiguous(what, where)
                 if retry >= self.max_retries:
                     raise self._give_up(retry + 1, what, where)
                 delay = parse_retry_after(response.headers.get("Retry-After")) if status == 429 else None

@@ -139,3 +139,28 @@ def test_interrupted_distribute_rerun_writes_nothing_twice(workspace, monkeypatc
     plays = [e for e in ws.get("b", "watch_history")]
     assert len(plays) == 1
     assert [imdb for imdb in ws.imdb_ids("c", "watchlist") if imdb == "tt0000001"] == ["tt0000001"]
+
+
+def test_entries_a_target_left_unconfirmed_are_offered_again_despite_the_cutoff(workspace, monkeypatch) -> None:
+    from totalrecall.sources.base import Excluded, WriteResult
+    from totalrecall.sources.files import FilesService
+
+    ws = workspace(["a", "b"], WATCHLIST_ONLY)
+    ws.put("a", "watchlist", _entries("tt0000001", "tt0000002"))
+    ws.put("b", "watchlist", [])
+    real_write = FilesService.write
+
+    def unsure_write(self, data_type, adds, removals):
+        if self.context.name != "b":
+            return real_write(self, data_type, adds, removals)
+        kept = [entry for entry in adds if entry.item.ids.imdb != "tt0000002"]
+        result = real_write(self, data_type, kept, removals)
+        doubtful = [Excluded(entry, "unconfirmed: lost answer", retry=True) for entry in adds if entry not in kept]
+        return WriteResult(result.added, result.removed, tuple(doubtful))
+
+    monkeypatch.setattr(FilesService, "write", unsure_write)
+    ws.run()
+    assert ws.imdb_ids("b", "watchlist") == ["tt0000001"]
+    monkeypatch.setattr(FilesService, "write", real_write)
+    ws.run()  # the cut-off would skip tt0000002 (first seen before b's last sync); pending wins
+    assert ws.imdb_ids("b", "watchlist") == ["tt0000001", "tt0000002"]

@@ -105,6 +105,20 @@ class StateStore:
             _write_json(self._first_seen_path(data_type), seen)
         return seen
 
+    # -- pending: entries a target left unconfirmed, offered again whatever the cut-off says ------------
+    def _pending_path(self, target: str, data_type: DataType) -> Path:
+        return self.root / "pending" / target / f"{data_type.value}.json"
+
+    def load_pending(self, target: str, data_type: DataType) -> set[str]:
+        raw = _read_json(self._pending_path(target, data_type))
+        return set(raw) if isinstance(raw, list) else set()
+
+    def save_pending(self, target: str, data_type: DataType, entries: Iterable[Entry]) -> None:
+        fingerprints = sorted({f for entry in entries for f in entry_fingerprints(entry)})
+        path = self._pending_path(target, data_type)
+        if fingerprints or path.exists():
+            _write_json(path, fingerprints)
+
     # -- tombstones: entries removed on purpose, kept so add_only copies do not bring them back --------
     def _tombstone_path(self, data_type: DataType) -> Path:
         return self.root / "tombstones" / f"{data_type.value}.json"
@@ -119,9 +133,14 @@ class StateStore:
         _write_json(self._tombstone_path(data_type), {"entries": dump_entries(entries)})
 
 
-def first_seen_lookup(seen: Mapping[str, str]) -> Any:
+def first_seen_lookup(seen: Mapping[str, str], pending: set[str] | frozenset[str] = frozenset()) -> Any:
+    """When TotalRecall first saw an entry; None (never offered) for entries a target left pending."""
+
     def first_seen(entry: Entry) -> datetime | None:
-        times = [parse_time(seen[f]) for f in entry_fingerprints(entry) if f in seen]
+        fingerprints = entry_fingerprints(entry)
+        if pending and any(f in pending for f in fingerprints):
+            return None
+        times = [parse_time(seen[f]) for f in fingerprints if f in seen]
         return min((t for t in times if t is not None), default=None)
 
     return first_seen

@@ -365,7 +365,9 @@ class Interpreter:
                         capabilities=plan.cls.capabilities,
                         tolerance_seconds=self._tolerance(self._resolve_step),
                         cutoff=cutoff,
-                        first_seen=first_seen_lookup(self.state.load_first_seen(data_type)),
+                        first_seen=first_seen_lookup(
+                            self.state.load_first_seen(data_type), self.state.load_pending(plan.name, data_type)
+                        ),
                     )
                 )
         return target_plans
@@ -444,6 +446,7 @@ class Interpreter:
             after = _apply_result(held, result, plan.data_type)
             self._held[plan.target][plan.data_type] = after
             self.state.save_baseline(plan.target, plan.data_type, after, self.started_at)
+            self.state.save_pending(plan.target, plan.data_type, [item.entry for item in result.excluded if item.retry])
             self.credentials.set_last_sync_timestamp(plan.target, plan.data_type.value, self.started_at)
             log.info(
                 "distribute: %s %s: %d added, %d removed, %d excluded",

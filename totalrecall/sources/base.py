@@ -19,10 +19,15 @@ __all__ = ["Service", "ServiceContext", "WriteResult", "Excluded"]
 
 @attrs.frozen
 class Excluded:
-    """An entry a target could not take, with the reason shown in excluded.json."""
+    """An entry a target could not take, with the reason shown in excluded.json.
+
+    `retry` marks a passing reason (the write's outcome was unknown): the entry is offered again on the
+    next sync instead of being left behind by the incremental cut-off like a title the target lacks.
+    """
 
     entry: Entry
     reason: str
+    retry: bool = False
 
 
 @attrs.frozen

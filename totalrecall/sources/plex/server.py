@@ -88,9 +88,9 @@ class PlexServer:
                 raise SourceError(SERVICE, f"the Plex server at {self.url} is unreachable ({error.message.split(': ', 1)[-1]})") from None
             raise
 
-    def _put(self, path: str, params: Mapping[str, Any]) -> None:
+    def _put(self, path: str, params: Mapping[str, Any], once: bool = False) -> None:
         try:
-            self.http.request("PUT", path, params=params)
+            self.http.request("PUT", path, params=params, once=once)
         except AuthError:
             raise token_rejected(f"the Plex server {self.url}") from None
 
@@ -176,7 +176,8 @@ class PlexServer:
         self._put(":/rate", {"identifier": LIBRARY_IDENTIFIER, "key": rating_key, "rating": -1})
 
     def scrobble(self, rating_key: str) -> None:
-        self._put(":/scrobble", {"identifier": LIBRARY_IDENTIFIER, "key": rating_key})
+        # Each scrobble adds a view: never resent after an ambiguous failure.
+        self._put(":/scrobble", {"identifier": LIBRARY_IDENTIFIER, "key": rating_key}, once=True)
 
     def unscrobble(self, rating_key: str) -> None:
         self._put(":/unscrobble", {"identifier": LIBRARY_IDENTIFIER, "key": rating_key})

@@ -180,11 +180,14 @@ class TraktApi:
                 return None
             raise self._translate(error) from None
 
-    def post(self, path: str, body: Any, expected: tuple[int, ...] = (200, 201)) -> Any:
-        """POST; HttpStatusError for statuses the caller special-cases (420, 422, 404, 409)."""
+    def post(self, path: str, body: Any, expected: tuple[int, ...] = (200, 201), once: bool = False) -> Any:
+        """POST; HttpStatusError for statuses the caller special-cases (420, 422, 404, 409).
+
+        `once` for writes Trakt would apply twice (plays, comments): never resent after an ambiguous failure.
+        """
         self.authorize()
         try:
-            return self.client.post_json(path, json=body, expected=expected)
+            return self.client.post_json(path, json=body, expected=expected, once=once)
         except HttpStatusError as error:
             raise self._translate(error) if error.status == 403 else error from None
 

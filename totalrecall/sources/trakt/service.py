@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import attrs
 
 from totalrecall.errors import AuthError
-from totalrecall.http import HttpStatusError
+from totalrecall.http import AmbiguousWriteError, HttpStatusError
 from totalrecall.identity import ItemIndex
 from totalrecall.model import (
     Capabilities,
@@ -252,7 +252,8 @@ class TraktService(Service):
         for number, batch in enumerate(batches):
             body = mapping.group_bodies([(p.kind, p.body) for p in batch])
             try:
-                answer = self.api.post(path, body)
+                # Trakt keeps every play it is sent: a resent history batch would add each play twice.
+                answer = self.api.post(path, body, once=data_type is DataType.WATCH_HISTORY and not removing)
             except HttpStatusError as error:
                 rest = [p.entry for later in batches[number:] for p in later]
                 if error.status == 420:
@@ -264,6 +265,11 @@ class TraktService(Service):
                     excluded.extend(Excluded(p.entry, f"rejected: trakt answered {error.status} to {path}") for p in batch)
                     continue
                 raise
+            except AmbiguousWriteError as error:
+                # Applied or not, it must not be sent twice: what Trakt shows now decides.
+                _log.warning("%s", error)
+                unsure.extend(p.entry for p in batch)
+                continue
             ok, missing, uncertain = _check_answer(batch, answer, removing)
             done.extend(ok)
             excluded.extend(Excluded(entry, NOT_FOUND) for entry in missing)
@@ -288,7 +294,9 @@ class TraktService(Service):
             if present != removing:
                 confirmed.append(entry)
             else:
-                failed.append(Excluded(entry, f"unconfirmed: trakt did not {'remove' if removing else 'add'} it"))
+                failed.append(
+                    Excluded(entry, f"unconfirmed: trakt did not {'remove' if removing else 'add'} it", retry=True)
+                )
         return confirmed, failed
 
     def _remove_plays(self, entries: Sequence[Entry]) -> tuple[list[Entry], list[Excluded]]:
@@ -344,7 +352,7 @@ class TraktService(Service):
                 continue
             body = {"comment": entry.text, "spoiler": entry.spoiler, item.kind.value: {"ids": mapping.ids_body(item)}}
             try:
-                answer = self.api.post("/comments", body, expected=(201,))
+                answer = self.api.post("/comments", body, expected=(201,), once=True)
             except HttpStatusError as error:
                 if error.status == 404:
                     excluded.append(Excluded(entry, NOT_FOUND))
