@@ -80,12 +80,13 @@ class UndoWorld:
 
     # -- the connector's state, read through the connector ---------------------------------------------
 
-    def state(self, data_types: tuple[DataType, ...], drop: dict[DataType, tuple[str, ...]]) -> dict[str, list[str]]:
+    def state(self, data_types: tuple[DataType, ...], drop: dict[DataType, tuple[str, ...]],
+              **options: Any) -> dict[str, list[str]]:
         """Every entry of each data type, as sorted JSON without the fields `drop` names (the listed caveats)."""
         paths = Paths(self.base / "reader")  # a fresh base: a full read, no incremental state
         from totalrecall.sources.base import ServiceContext
 
-        context = ServiceContext(name=self.name, settings=self.settings,
+        context = ServiceContext(name=self.name, settings={**self.settings, **options},
                                  credentials=CredentialStore(self.base / "credentials.toml"), paths=paths,
                                  session_factory=requests.Session, time_scale=SCALE)
         connector = self.cls(context)

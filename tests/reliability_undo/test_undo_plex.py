@@ -1,0 +1,54 @@
+"""Undo on Plex: a sync that adds, removes and re-rates on each data type Plex has is reverted, the watched
+state's caveats (time of the undo, view count) listed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reliability_undo.undo_helpers import NOW, UndoWorld, changed, imdb_of, movie
+
+from totalrecall.model import DataType
+from totalrecall.sandbox.fake_plex import SANDBOX_TOKEN, PlexDiscoverFake, PlexServerFake, PlexTvFake
+
+DATA_TYPES = (DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY)
+# Listed by undo: a title back on the watchlist is listed at the undo's time; a film watched again is
+# watched at the undo's time (Plex keeps a watched flag, not the plays).
+CAVEATS = {DataType.WATCHLIST: ("added_at",), DataType.WATCH_HISTORY: ("watched_at",)}
+
+
+def test_undo_restores_plex(tmp_path: Path) -> None:
+    server, discover = PlexServerFake().start(), PlexDiscoverFake().start()
+    tv = PlexTvFake().start()
+    try:
+        settings = {"enabled": True, "server_url": server.url, "plex_tv_url": tv.url, "discover_url": discover.url,
+                    "metadata_url": discover.url}
+        world = UndoWorld(tmp_path / "base", "plex", "sources.plex", settings,
+                          {"plex_token": SANDBOX_TOKEN, "plex_client_identifier": "undo-test-client"})
+        world.run()  # the shelf now holds Plex's library; baselines for removals
+        assert {"tt0816692", "tt0133093"} <= {imdb_of(r) for r in world.shelf("watchlist") + world.shelf("watch_history")}
+
+        world.edit("watchlist", lambda rows: [r for r in rows if imdb_of(r) != "tt0816692"]
+                   + [{"item": movie("tt2582802"), "added_at": NOW}])
+        world.edit("ratings", lambda rows: [
+            {**r, "value": 4, "rated_at": NOW} if imdb_of(r) == "tt0111161" else r
+            for r in rows if imdb_of(r) != "tt1375666"
+        ] + [{"item": movie("tt0068646"), "value": 8, "rated_at": NOW}])
+        world.edit("watch_history", lambda rows: [r for r in rows if imdb_of(r) != "tt0133093"]
+                   + [{"item": movie("tt0137523"), "watched_at": NOW}])
+
+        before = world.state(DATA_TYPES, CAVEATS)
+        report = world.run()
+        assert report.run_id is not None
+        diff = changed(before, world.state(DATA_TYPES, CAVEATS))
+        assert set(diff) == {"watchlist", "ratings", "watch_history"}, diff
+        assert all(gone and new for gone, new in diff.values()), diff  # each lost one entry and gained one
+
+        undone = world.undo(report.run_id)
+        assert undone.problems == ()
+        assert changed(before, world.state(DATA_TYPES, CAVEATS)) == {}
+        caveats = [caveat for step in undone.steps for caveat in step.caveats]
+        assert any("a view count it had before is not restored" in caveat for caveat in caveats), caveats
+        assert any("watched again, with the time of the undo" in caveat for caveat in caveats), caveats
+    finally:
+        for fake in (server, discover, tv):
+            fake.stop()
