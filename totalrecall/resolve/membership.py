@@ -82,19 +82,21 @@ def judging_services(
     )
 
 
-def _group_items(items: Sequence[Item]) -> ItemIndex[None]:
-    """Groups items, re-indexing the merged items until stable.
+def _group_items(items: Sequence[Item]) -> tuple[ItemIndex[None], dict[int, int]]:
+    """Groups items, re-indexing the merged items until stable; also each record's group, by object.
 
     One pass can leave one title in two groups when the record linking them (sharing an id with each)
     comes after both; re-indexing the merged items joins them, so feeding a result back changes nothing.
+    The groups found while indexing stay valid unless a re-index joined groups; then lookups start over.
     """
-    index: ItemIndex[None] = ItemIndex.of(items)
+    index: ItemIndex[None] = ItemIndex()
+    groups = {id(item): index.add(item) for item in items}
     while index.bridged:
         merged: ItemIndex[None] = ItemIndex.of(index.item(group) for group in index.groups())
         if len(merged) == len(index):
             break
-        index = merged
-    return index
+        index, groups = merged, {}
+    return index, groups
 
 
 @attrs.frozen
@@ -105,14 +107,20 @@ class _Context:
     services: list[str]
     baseline_services: frozenset[str]
     judges: list[str]
+    # Record object id -> group, filled while indexing: every entry is looked up several times.
+    groups: dict[int, int] = attrs.field(factory=dict)
 
     def group(self, item: Item) -> int:
+        known = self.groups.get(id(item))
+        if known is not None:
+            return known
         found = self.index.find(item)
         # Every record was indexed, so this only guards against an identity corner case.
         return self.index.add(item) if found is None else found
 
     def canonical(self, entry: Entry) -> Entry:
-        return attrs.evolve(entry, item=self.index.item(self.group(entry.item)))
+        item = self.index.item(self.group(entry.item))
+        return entry if item is entry.item else attrs.evolve(entry, item=item)
 
 
 def resolve(
@@ -130,10 +138,12 @@ def resolve(
     # Current records first, so today's ids shape the groups; baselines only add to them.
     items = [entry.item for service in services for entry in current[service]]
     items += [entry.item for service in sorted(baseline) for entry in baseline[service]]
+    index, groups = _group_items(items)
     context = _Context(
         data_type=data_type,
         options=options,
-        index=_group_items(items),
+        index=index,
+        groups=groups,
         services=services,
         baseline_services=frozenset(baseline),
         judges=judging_services(current, baseline, options),
