@@ -4,6 +4,7 @@ the connector's state read through the connector, and the edit-sync-undo round t
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,8 +110,9 @@ def changed(before: dict[str, list[str]], after: dict[str, list[str]]) -> dict[s
     """Per data type: (entries gone, entries new) between two states."""
     diff = {}
     for key in before:
-        gone = sorted(set(before[key]) - set(after[key]))
-        new = sorted(set(after[key]) - set(before[key]))
+        # Multisets: an entry doubled (a play or a comment written twice) is a difference too.
+        gone = sorted((Counter(before[key]) - Counter(after[key])).elements())
+        new = sorted((Counter(after[key]) - Counter(before[key])).elements())
         if gone or new:
             diff[key] = (gone, new)
     return diff
