@@ -292,6 +292,8 @@ class Capabilities:
     note: Mapping[DataType, str] = attrs.field(factory=dict)
     # Id namespaces the service can find a title by; empty means it can look titles up by any id.
     addressed_by: tuple[str, ...] = ()
+    # Whether a rating written with its time keeps that time (IMDb's star control dates it "now").
+    dated_ratings: bool = True
 
     def can_address(self, item: Item) -> bool:
         if not self.addressed_by:

@@ -16,8 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EMAIL = "undo@example.org"
 PASSWORD = "an undo test password"
 DATA_TYPES = tuple(DataType)
-# Listed by undo: back on the watchlist at the undo's time; checked in again at the undo's time. Not listed
-# (yet): IMDb's star control takes no date, so a rating put back is dated the day of the undo.
+# Listed by undo: back on the watchlist at the undo's time; checked in again at the undo's time; IMDb's star
+# control takes no date, so a rating put back is dated the day of the undo.
 CAVEATS = {DataType.WATCHLIST: ("added_at",), DataType.WATCH_HISTORY: ("watched_at",), DataType.RATINGS: ("rated_at",)}
 READER = {"wait_seconds": 5, "export_poll_seconds": 0.05}
 REVIEW = "Twelve men in one room and not a wasted minute; the best courtroom drama there is."
@@ -67,3 +67,4 @@ def test_undo_restores_imdb_and_lists_the_review_it_cannot_take_down(tmp_path: P
         assert changed(before, restored) == {"reviews": ([], diff["reviews"][1])}
         caveats = [caveat for step in undone.steps for caveat in step.caveats]
         assert any("listed at the time of the undo" in caveat for caveat in caveats), caveats
+        assert any("again, dated the time of the undo" in caveat and "rated" in caveat for caveat in caveats), caveats

@@ -12,8 +12,8 @@ from totalrecall.sandbox.libraries.trakt import sample_library
 from totalrecall.sources.trakt.api import token_values
 
 DATA_TYPES = tuple(DataType)
-# What undo cannot restore exactly: a title put back on the watchlist is listed at the undo's time (undo lists
-# it); a comment posted again is dated the undo's time (undo does not list that yet).
+# What undo cannot restore exactly, and lists: a title put back on the watchlist is listed at the undo's time;
+# a comment posted again is dated the undo's time.
 CAVEATS = {DataType.WATCHLIST: ("added_at",), DataType.REVIEWS: ("created_at",)}
 
 
@@ -51,6 +51,7 @@ def test_undo_restores_trakt(tmp_path: Path) -> None:
         assert changed(before, world.state(DATA_TYPES, CAVEATS)) == {}
         caveats = [caveat for step in undone.steps for caveat in step.caveats]
         assert any("listed at the time of the undo" in caveat for caveat in caveats)
+        assert any("review posted again, dated the time of the undo" in caveat for caveat in caveats), caveats
 
 
 def test_removing_a_review_known_by_its_imdb_id_deletes_the_comment(tmp_path: Path) -> None:

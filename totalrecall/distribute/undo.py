@@ -8,7 +8,16 @@ import attrs
 
 from totalrecall.distribute.journal import Journal, JournalBatch, RunRecord
 from totalrecall.identity import ItemIndex
-from totalrecall.model import DataType, Entry, HistoryEntry, HistoryGranularity, Rating, WatchlistEntry
+from totalrecall.model import (
+    Capabilities,
+    DataType,
+    Entry,
+    HistoryEntry,
+    HistoryGranularity,
+    Rating,
+    Review,
+    WatchlistEntry,
+)
 from totalrecall.sources.base import Service
 
 __all__ = ["UndoStep", "plan_undo", "apply_undo"]
@@ -26,7 +35,8 @@ class UndoStep:
     unconfirmed: bool = False
 
 
-def _reverse(batch: JournalBatch, granularity: HistoryGranularity) -> UndoStep:
+def _reverse(batch: JournalBatch, capabilities: Capabilities) -> UndoStep:
+    granularity = capabilities.history
     # A batch never marked done may or may not have reached the service; reversing what it intended is
     # safe either way: removing what is absent and re-adding what is present are both no-ops.
     added = batch.added if batch.done else batch.adds
@@ -39,6 +49,12 @@ def _reverse(batch: JournalBatch, granularity: HistoryGranularity) -> UndoStep:
     for entry in removed:
         if isinstance(entry, WatchlistEntry):
             caveats.append(f"{entry.item.label()}: back on the watchlist, listed at the time of the undo")
+        elif isinstance(entry, Review):
+            caveats.append(f"{entry.item.label()}: review posted again, dated the time of the undo")
+    if not capabilities.dated_ratings:
+        for entry in (*removed, *batch.previous):
+            if isinstance(entry, Rating):
+                caveats.append(f"{entry.item.label()}: rated {entry.value} again, dated the time of the undo")
     if batch.data_type is DataType.WATCH_HISTORY and granularity is HistoryGranularity.WATCHED_FLAG:
         for entry in take_away:
             caveats.append(f"{entry.item.label()}: unwatched again; a view count it had before is not restored")
@@ -55,9 +71,9 @@ def _reverse(batch: JournalBatch, granularity: HistoryGranularity) -> UndoStep:
     )
 
 
-def plan_undo(record: RunRecord, granularity: Callable[[str], HistoryGranularity]) -> list[UndoStep]:
+def plan_undo(record: RunRecord, capabilities: Callable[[str], Capabilities]) -> list[UndoStep]:
     """The reverse of each batch, last batch first, skipping batches that changed nothing."""
-    steps = [_reverse(batch, granularity(batch.target)) for batch in reversed(record.batches)]
+    steps = [_reverse(batch, capabilities(batch.target)) for batch in reversed(record.batches)]
     return [step for step in steps if step.adds or step.removals]
 
 

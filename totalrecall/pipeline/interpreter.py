@@ -21,7 +21,7 @@ from totalrecall.distribute.plan import TargetPlan, exceeds_removal_guard, plan_
 from totalrecall.distribute.state import StateStore, apply_tombstones, first_seen_lookup
 from totalrecall.errors import CacheMissError, ConfigError, MassRemovalError, TotalRecallError
 from totalrecall.identity import ItemIndex
-from totalrecall.model import DataType, Entry, Rating, dump_entries
+from totalrecall.model import Capabilities, DataType, Entry, Rating, dump_entries
 from totalrecall.pipeline.spec import Pipeline, ServiceSpec
 from totalrecall.pipeline.steps import CollectStep, DistributeStep, FilterStep, ResolveStep, RuleStep
 from totalrecall.resolve.filters import apply_filter
@@ -352,7 +352,8 @@ class Interpreter:
             if plan.name not in self._held:
                 continue  # a failed target cannot be diffed; nothing is sent to it
             for data_type in data_types:
-                if data_type not in library or data_type not in plan.cls.capabilities.writes:
+                capabilities = self._capabilities(plan)
+                if data_type not in library or data_type not in capabilities.writes:
                     continue
                 held = self._held[plan.name].get(data_type, [])
                 cutoff = None if self.options.force_full_sync else self.credentials.last_sync_timestamp(plan.name, data_type.value)
@@ -362,7 +363,7 @@ class Interpreter:
                         mode=mode,
                         resolution=library[data_type],
                         held=held,
-                        capabilities=plan.cls.capabilities,
+                        capabilities=capabilities,
                         tolerance_seconds=self._tolerance(self._resolve_step),
                         cutoff=cutoff,
                         first_seen=first_seen_lookup(
@@ -371,6 +372,11 @@ class Interpreter:
                     )
                 )
         return target_plans
+
+    def _capabilities(self, plan: ServicePlan) -> Capabilities:
+        """A connected account may hold less than its service can (IMDb export files are read-only)."""
+        connector = self._connectors.get(plan.name)
+        return connector.capabilities if connector is not None else plan.cls.capabilities
 
     def guard(self, target_plans: Sequence[TargetPlan], share: float) -> None:
         """Stop before any write when a list looks wiped, or a planned removal is too large."""

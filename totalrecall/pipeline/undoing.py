@@ -15,11 +15,14 @@ from totalrecall.config.settings import Settings
 from totalrecall.distribute.journal import Journal, RunRecord, read_run, read_runs
 from totalrecall.distribute.undo import UndoStep, apply_undo, plan_undo
 from totalrecall.errors import ConfigError
-from totalrecall.model import HistoryGranularity
+from totalrecall.model import Capabilities, DataType, HistoryGranularity
 from totalrecall.pipeline.interpreter import Interpreter
 from totalrecall.pipeline.validate import load_pipeline
 
 __all__ = ["UndoReport", "list_runs", "undo_run"]
+
+# A target no longer configured: undo still plans for it (and reports it unavailable when applied).
+_UNKNOWN_TARGET = Capabilities(reads=frozenset(DataType), writes=frozenset(DataType), history=HistoryGranularity.PLAYS)
 
 
 @attrs.frozen
@@ -50,8 +53,8 @@ def undo_run(
     interpreter = Interpreter(load_pipeline(_pipeline_of(record)), paths, settings, credentials)
     touched = {batch.target for batch in record.batches}
     plans = [plan for plan in interpreter.plan_services() if plan.name in touched]
-    granularity = {plan.name: plan.cls.capabilities.history for plan in plans}
-    steps = plan_undo(record, lambda target: granularity.get(target, HistoryGranularity.PLAYS))
+    capabilities = {plan.name: plan.cls.capabilities for plan in plans}
+    steps = plan_undo(record, lambda target: capabilities.get(target, _UNKNOWN_TARGET))
     if dry_run or not steps:
         return UndoReport(run_id, tuple(steps))
     interpreter.connect(plans)

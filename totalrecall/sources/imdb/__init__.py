@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import attrs
 import click
 
 from totalrecall.errors import AuthError, SourceError
@@ -68,6 +69,7 @@ class ImdbService(Service):
         kinds={data_type: _TITLE_KINDS for data_type in DataType},
         note={DataType.WATCH_HISTORY: "check-ins: watched or not, no play times"},
         addressed_by=("imdb",),
+        dated_ratings=False,
     )
     login_command = "totalrecall config imdb"
     config_command: ClassVar[click.Command] = config_imdb
@@ -97,6 +99,8 @@ class ImdbService(Service):
         folder = self.csv_folder
         if folder is not None:
             folder.check()
+            # Export files are only read: planning must not offer this account anything to write.
+            self.capabilities = attrs.evolve(type(self).capabilities, writes=frozenset())
             return
         if not self.settings.get("username") or not self.context.credentials.get(PASSWORD_KEY):
             raise AuthError(self.context.name, f"not logged in; run `{self.login_command}`")
