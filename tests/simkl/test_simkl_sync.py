@@ -255,3 +255,21 @@ def test_removals_on_the_shelf_reach_simkl_without_touching_other_statuses(
     assert bodies[1]["shows"][0]["seasons"] == [{"number": 1, "episodes": [{"number": 2}]}]
     assert fake.status_of("movie", "imdb", "tt0468569") == "dropped"
     assert fake.status_of("show", "imdb", "tt0944947") == "hold"
+
+
+def test_a_watch_recorded_on_simkl_is_not_taken_for_a_watchlist_removal(world: Callable[..., World], fake: FakeSimkl) -> None:
+    """Regression: Simkl moves a plan-to-watch movie to completed when TotalRecall records a play; the next
+    sync read that as the user removing it from the watchlist and removed it everywhere."""
+    _seed(fake)
+    w = world({"sync_reviews": False})
+    _seed_shelf(w)
+    w.run()
+    assert fake.status_of("movie", "imdb", "tt0068646") == "plantowatch"  # The Godfather, on both watchlists
+    plays = w.get("watch_history") + [{"item": {"kind": "movie", "title": "The Godfather", "year": 1972,
+                                                "ids": {"imdb": "tt0068646", "tmdb": 238}},
+                                       "watched_at": "2026-03-01T20:00:00Z"}]
+    w.put("watch_history", plays)
+    w.run()
+    assert fake.status_of("movie", "imdb", "tt0068646") == "completed"  # Simkl's own doing
+    w.run()
+    assert "tt0068646" in _imdb_ids(w.get("watchlist"))  # still on the shelf's watchlist

@@ -452,6 +452,7 @@ class Interpreter:
             after = _apply_result(held, result, plan.data_type)
             self._held[plan.target][plan.data_type] = after
             self.state.save_baseline(plan.target, plan.data_type, after, self.started_at)
+            self._apply_left(plan.target, result)
             self.state.save_pending(plan.target, plan.data_type, [item.entry for item in result.excluded if item.retry])
             self.credentials.set_last_sync_timestamp(plan.target, plan.data_type.value, self.started_at)
             log.info(
@@ -459,6 +460,17 @@ class Interpreter:
                 plan.target, plan.data_type.value, len(result.added), len(result.removed),
                 len(plan.excluded) + len(result.excluded),
             )
+
+    def _apply_left(self, target: str, result: WriteResult) -> None:
+        """Entries the target dropped by itself because of this write leave its baseline too."""
+        for data_type, entries in result.left.items():
+            held = self._held.get(target, {}).get(data_type)
+            if held is None or not entries:
+                continue
+            gone = ItemIndex.of(entry.item for entry in entries)
+            kept = [entry for entry in held if entry.item not in gone]
+            self._held[target][data_type] = kept
+            self.state.save_baseline(target, data_type, kept, self.started_at)
 
     def _open_journal(self) -> Journal:
         if self._journal is None:

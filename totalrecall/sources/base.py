@@ -32,11 +32,17 @@ class Excluded:
 
 @attrs.frozen
 class WriteResult:
-    """What a target accepted of one write; only accepted entries advance baselines and timestamps."""
+    """What a target accepted of one write; only accepted entries advance baselines and timestamps.
+
+    `left` names entries of other data types the service dropped by itself as a consequence (Simkl moves
+    a plan-to-watch title to completed when a watch is recorded): the sync caused that, so it must not be
+    read as a removal by the user on the next run.
+    """
 
     added: tuple[Entry, ...] = ()
     removed: tuple[Entry, ...] = ()
     excluded: tuple[Excluded, ...] = ()
+    left: Mapping[DataType, tuple[Entry, ...]] = attrs.field(factory=dict)
 
 
 @attrs.frozen

@@ -500,9 +500,14 @@ class SimklService(Service):
         for body, entries in shows.values():
             send.add("shows", body, entries)
         taken, missing = self._send("/sync/history", send)
+        left: list[Entry] = []
         for entry in taken:
             assert isinstance(entry, HistoryEntry)
             record = self._find(entry.item)
+            if record is not None and self.status_map.data_type_for(str(record.get("status"))) is DataType.WATCHLIST:
+                # Simkl takes a title off plan-to-watch once a watch is recorded.
+                title = entry.item if entry.item.kind is Kind.MOVIE else Item(Kind.SHOW, entry.item.show_ids or Ids())
+                left.append(WatchlistEntry(title))
             if record is None:
                 record = {"status": "completed" if entry.item.kind is Kind.MOVIE else "watching"}
                 self._remember(entry.item, record)
@@ -513,7 +518,12 @@ class SimklService(Service):
                 _add_episode(record, entry.item.season or 0, entry.item.episode or 0, entry.watched_at)
         added.extend(taken)
         excluded.extend(Excluded(entry, missing[id(entry)]) for entry in _entries(send) if id(entry) in missing)
-        return WriteResult(added=tuple(added), removed=tuple(removed), excluded=tuple(excluded))
+        return WriteResult(
+            added=tuple(added),
+            removed=tuple(removed),
+            excluded=tuple(excluded),
+            left={DataType.WATCHLIST: tuple(left)} if left else {},
+        )
 
     # -- after the run ---------------------------------------------------------------------------------
 
