@@ -21,6 +21,7 @@ from totalrecall.sources.trakt.mapping import parse_history, parse_item
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "trakt"
 API = "https://api.trakt.tv"
+KINDS = ("movies", "shows", "seasons", "episodes")
 BREAKING_BAD = Ids(trakt=1, slug="breaking-bad", tvdb=81189, imdb="tt0903747", tmdb=1396)
 
 
@@ -43,8 +44,8 @@ def trakt(tmp_path: Path) -> TraktService:
 
 @responses.activate
 def test_recorded_watchlists_of_every_kind(trakt: TraktService) -> None:
-    for kind in ("movies", "shows", "seasons", "episodes"):
-        paged(f"/sync/watchlist/{kind}", recorded("sync", f"sync/watchlist/{kind}"))
+    # One listing of every kind (the recorded per-kind samples in Trakt's order), as /sync/watchlist answers.
+    paged("/sync/watchlist", [r for kind in KINDS for r in recorded("sync", f"sync/watchlist/{kind}")])
     responses.add(responses.GET, API + "/sync/last_activities", json=recorded("sync", "sync/last_activities"))
     entries = trakt.read(DataType.WATCHLIST)
     assert len(entries) == 8 and all(isinstance(e, WatchlistEntry) for e in entries)
@@ -62,8 +63,7 @@ def test_recorded_watchlists_of_every_kind(trakt: TraktService) -> None:
 
 @responses.activate
 def test_recorded_ratings_of_every_kind(trakt: TraktService) -> None:
-    for kind in ("movies", "shows", "seasons", "episodes"):
-        paged(f"/sync/ratings/{kind}", recorded("sync", f"sync/ratings/{kind}"))
+    paged("/sync/ratings/all", [r for kind in KINDS for r in recorded("sync", f"sync/ratings/{kind}")])
     responses.add(responses.GET, API + "/sync/last_activities", json=recorded("sync", "sync/last_activities"))
     entries = trakt.read(DataType.RATINGS)
     assert [(e.item.kind, e.value) for e in entries if isinstance(e, Rating)] == [
@@ -77,8 +77,7 @@ def test_recorded_ratings_of_every_kind(trakt: TraktService) -> None:
 
 @responses.activate
 def test_recorded_history_of_movies_and_episodes(trakt: TraktService) -> None:
-    paged("/sync/history/movies", recorded("sync", "sync/history/movies"))
-    paged("/sync/history/episodes", recorded("sync", "sync/history/episodes"))
+    paged("/sync/history", recorded("sync", "sync/history/movies") + recorded("sync", "sync/history/episodes"))
     responses.add(responses.GET, API + "/sync/last_activities", json=recorded("sync", "sync/last_activities"))
     entries = trakt.read(DataType.WATCH_HISTORY)
     assert len(entries) == 6 and all(isinstance(e, HistoryEntry) for e in entries)

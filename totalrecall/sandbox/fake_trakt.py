@@ -76,7 +76,52 @@ def _request_schemas() -> dict[str, Any]:
             # sends; the comment fields are checked here and the media key by the handler.
             schema = schema["allOf"][0]
         schemas[path.rstrip("/")] = _to_anyof(schema)
+    _allow_nested_ratings(schemas["/sync/ratings"])
     return schemas
+
+
+def _allow_nested_ratings(schema: dict[str, Any]) -> None:
+    """[T-apiary] rates seasons and episodes nested under a show (shows[{ids, seasons[{number, rating?,
+    episodes[{number, rating, rated_at?}]}]}]); [T-off]'s zod schema lists only shows rated themselves."""
+    shows = schema["properties"]["shows"]
+    rating = {"type": "integer", "minimum": 1, "maximum": 10}
+    episode = {"type": "object", "properties": {"number": {"type": "integer"}, "rating": rating,
+                                                "rated_at": {"type": "string"}}, "required": ["number", "rating"]}
+    season = {"type": "object", "properties": {"number": {"type": "integer"}, "rating": rating, "rated_at": {"type": "string"},
+                                               "episodes": {"type": "array", "items": episode}}, "required": ["number"]}
+    nested = {"type": "object", "properties": {"ids": shows["items"]["properties"]["ids"],
+                                               "seasons": {"type": "array", "items": season, "minItems": 1}},
+              "required": ["ids", "seasons"]}
+    shows["items"] = {"anyOf": [shows["items"], nested]}
+
+
+class _NotFound:
+    """A sync answer's not_found: flat objects echoed in their section; nested ones under shows[] with the
+    nesting they were sent in (one element per show, one season object per season)."""
+
+    def __init__(self) -> None:
+        self.body: dict[str, list[Any]] = {"movies": [], "shows": [], "seasons": [], "episodes": []}
+        self._shows: dict[str, dict[str, Any]] = {}
+
+    def add(self, kind: str, obj: Mapping[str, Any], where: Any, keep: tuple[str, ...] = ()) -> None:
+        kept = {key: obj[key] for key in keep if key in obj}
+        if where is None:
+            self.body[_SECTIONS[kind]].append({**kept, "ids": obj.get("ids")})
+            return
+        show_ids, number = where
+        key = json.dumps(show_ids, sort_keys=True, default=str)
+        show = self._shows.get(key)
+        if show is None:
+            show = self._shows[key] = {"ids": show_ids, "seasons": []}
+            self.body["shows"].append(show)
+        season = next((s for s in show["seasons"] if s["number"] == number), None)
+        if season is None:
+            season = {"number": number}
+            show["seasons"].append(season)
+        if kind == "episode":
+            season.setdefault("episodes", []).append(dict(obj))
+        else:
+            season.update(kept)
 
 
 class FakeTrakt(FakeService):
@@ -545,6 +590,56 @@ class FakeTrakt(FakeService):
                 if isinstance(obj, dict):
                     yield kind, obj
 
+    def _targets(self, body: Mapping[str, Any]) -> list[tuple[str, dict[str, Any] | None, dict[str, Any], Any]]:
+        """(kind, library ref or None when unknown, the object sent, nesting) for every title a sync body names.
+
+        A shows[] object with `seasons` stands for what it nests [T-apiary sync]: each season without episodes,
+        or each episode of seasons[].episodes[] (matched by show + numbers). Their nesting is (show ids,
+        season number), so what is unknown comes back in not_found under the same nesting. A season's
+        `watched_at` is its episodes' default.
+        """
+        targets: list[tuple[str, dict[str, Any] | None, dict[str, Any], Any]] = []
+        for kind, obj in self._objects(body):
+            seasons = obj.get("seasons") if kind == "show" else None
+            if not seasons or not isinstance(seasons, list):
+                targets.append((kind, self._lookup(kind, obj.get("ids")), obj, None))
+                continue
+            show_ref = self._lookup("show", obj.get("ids"))
+            show = self.catalogue.get("trakt", show_ref["trakt"], Kind.SHOW) if show_ref is not None else None
+            for season in seasons:
+                if not isinstance(season, dict):
+                    continue
+                number = season.get("number")
+                where = (obj.get("ids"), number)
+                when = season.get("watched_at", obj.get("watched_at"))
+                inherited = {"watched_at": when} if when is not None else {}
+                episodes = [e for e in season.get("episodes") or [] if isinstance(e, dict)]
+                if not episodes:
+                    ref = None
+                    if show is not None and any(e.season == number for e in show.episodes):
+                        ref = {"type": "season", "show": show.ids.trakt, "number": number}
+                    targets.append(("season", ref, {**inherited, **season}, where))
+                    continue
+                for leaf in episodes:
+                    ref = None
+                    episode_number = leaf.get("number")
+                    if show is not None and isinstance(number, int) and isinstance(episode_number, int):
+                        found = self.catalogue.episode("trakt", show.ids.trakt or 0, number, episode_number)
+                        if found is not None and found.ids.trakt is not None:
+                            ref = {"type": "episode", "trakt": found.ids.trakt}
+                    targets.append(("episode", ref, {**inherited, **leaf}, where))
+        return targets
+
+    def _episode_refs(self, ref: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The plays a history target stands for: itself, or every episode of a season or show (as on Trakt)."""
+        if ref["type"] in ("movie", "episode"):
+            return [dict(ref)]
+        if ref["type"] == "season":
+            show = self.catalogue.get("trakt", ref["show"], Kind.SHOW)
+            return [{"type": "episode", "trakt": e.ids.trakt} for e in show.episodes if e.season == ref["number"]]
+        show = self.catalogue.get("trakt", ref["trakt"], Kind.SHOW)
+        return [{"type": "episode", "trakt": e.ids.trakt} for e in show.episodes]
+
     def _limit(self, library: dict[str, Any], key: str, adding: int) -> None:
         limit = self.limits[key]
         if len(library[key]) + adding > limit:
@@ -555,21 +650,16 @@ class FakeTrakt(FakeService):
     def _counts() -> dict[str, int]:
         return {"movies": 0, "shows": 0, "seasons": 0, "episodes": 0}
 
-    @staticmethod
-    def _not_found() -> dict[str, list[Any]]:
-        return {"movies": [], "shows": [], "seasons": [], "episodes": []}
-
     @route("POST", r"/sync/watchlist")
     def watchlist_add(self, request: FakeRequest) -> FakeResponse:
         library = self._user(request)[1]
         body = self._body(request, "/sync/watchlist")
-        added, existing, not_found = self._counts(), self._counts(), self._not_found()
+        added, existing, not_found = self._counts(), self._counts(), _NotFound()
         held = {json.dumps(row["ref"], sort_keys=True) for row in library["watchlist"]}
         new = []
-        for kind, obj in self._objects(body):
-            ref = self._lookup(kind, obj.get("ids"))
+        for kind, ref, obj, where in self._targets(body):
             if ref is None:
-                not_found[_SECTIONS[kind]].append({"ids": obj.get("ids")})
+                not_found.add(kind, obj, where)
                 continue
             key = json.dumps(ref, sort_keys=True)
             if key in held:
@@ -585,7 +675,7 @@ class FakeTrakt(FakeService):
             added[_SECTIONS[kind]] += 1
         if new:
             self._touch(library, (_SECTIONS[k] for k, _r, _o in new), "watchlisted_at")
-        return FakeResponse(201, {"added": added, "existing": existing, "not_found": not_found,
+        return FakeResponse(201, {"added": added, "existing": existing, "not_found": not_found.body,
                                   "list": {"updated_at": _stamp(self.now()), "item_count": len(library["watchlist"])}})
 
     def _remove(self, request: FakeRequest, key: str, field: str, schema: str | None) -> FakeResponse:
@@ -593,22 +683,21 @@ class FakeTrakt(FakeService):
         body = self._body(request, schema) if schema else request.json()
         if not isinstance(body, dict):
             raise FakeHTTPError(400, {"error": "bad_request"})
-        deleted, not_found = self._counts(), self._not_found()
+        deleted, not_found = self._counts(), _NotFound()
         touched = []
-        for kind, obj in self._objects(body):
-            ref = self._lookup(kind, obj.get("ids"))
+        for kind, ref, obj, where in self._targets(body):
             before = len(library[key])
             if ref is not None:
                 library[key] = [row for row in library[key] if row["ref"] != ref]
             gone = before - len(library[key])
             if gone == 0:
-                not_found[_SECTIONS[kind]].append({"ids": obj.get("ids")})
+                not_found.add(kind, obj, where)
             else:
                 deleted[_SECTIONS[kind]] += gone
                 touched.append(_SECTIONS[kind])
         if touched:
             self._touch(library, touched, field)
-        return FakeResponse(200, {"deleted": deleted, "not_found": not_found})
+        return FakeResponse(200, {"deleted": deleted, "not_found": not_found.body})
 
     @route("POST", r"/sync/watchlist/remove")
     def watchlist_remove(self, request: FakeRequest) -> FakeResponse:
@@ -618,15 +707,14 @@ class FakeTrakt(FakeService):
     def ratings_add(self, request: FakeRequest) -> FakeResponse:
         library = self._user(request)[1]
         body = self._body(request, "/sync/ratings")
-        added, not_found = self._counts(), self._not_found()
+        added, not_found = self._counts(), _NotFound()
         changes = []
-        for kind, obj in self._objects(body):
+        for kind, ref, obj, where in self._targets(body):
             rating = obj.get("rating")
             if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 10:
                 raise FakeHTTPError(422, {"error": "validation_failed", "message": "rating must be an integer 1-10"})
-            ref = self._lookup(kind, obj.get("ids"))
             if ref is None:
-                not_found[_SECTIONS[kind]].append({"rating": rating, "ids": obj.get("ids")})
+                not_found.add(kind, obj, where, keep=("rating",))
                 continue
             changes.append((kind, ref, rating, obj.get("rated_at")))
         new_refs = {json.dumps(ref, sort_keys=True) for _k, ref, _r, _t in changes}
@@ -639,55 +727,27 @@ class FakeTrakt(FakeService):
             added[_SECTIONS[kind]] += 1
         if changes:
             self._touch(library, (_SECTIONS[k] for k, *_rest in changes), "rated_at")
-        return FakeResponse(201, {"added": added, "not_found": not_found})
+        return FakeResponse(201, {"added": added, "not_found": not_found.body})
 
     @route("POST", r"/sync/ratings/remove")
     def ratings_remove(self, request: FakeRequest) -> FakeResponse:
         # [T-off] has no schema for this endpoint; the body is the /sync/ratings shape without ratings.
         return self._remove(request, "ratings", "rated_at", None)
 
-    def _episodes_of(self, kind: str, obj: Mapping[str, Any]) -> list[tuple[dict[str, Any], Any]] | None:
-        """(episode ref, watched_at) pairs a history object stands for; None when its title is unknown."""
-        when = obj.get("watched_at")
-        if kind in ("movie", "episode"):
-            ref = self._lookup(kind, obj.get("ids"))
-            return None if ref is None else [(ref, when)]
-        if kind == "season":
-            ref = self._lookup("season", obj.get("ids"))
-            if ref is None:
-                return None
-            show = self.catalogue.get("trakt", ref["show"], Kind.SHOW)
-            return [({"type": "episode", "trakt": e.ids.trakt}, when) for e in show.episodes if e.season == ref["number"]]
-        show_ref = self._lookup("show", obj.get("ids"))
-        if show_ref is None:
-            return None
-        show = self.catalogue.get("trakt", show_ref["trakt"], Kind.SHOW)
-        seasons = obj.get("seasons")
-        if not seasons:
-            # As on Trakt: a show without seasons marks every episode watched.
-            return [({"type": "episode", "trakt": e.ids.trakt}, when) for e in show.episodes]
-        pairs = []
-        for season in seasons:
-            numbers = {e.get("number"): e.get("watched_at", season.get("watched_at", when)) for e in season.get("episodes") or []}
-            for episode in show.episodes:
-                if episode.season == season.get("number") and (not numbers or episode.number in numbers):
-                    pairs.append(({"type": "episode", "trakt": episode.ids.trakt}, numbers.get(episode.number, when)))
-        return pairs
-
     @route("POST", r"/sync/history")
     def history_add(self, request: FakeRequest) -> FakeResponse:
         library = self._user(request)[1]
         body = self._body(request, "/sync/history")
         added = {"movies": 0, "episodes": 0}
-        not_found = self._not_found()
+        not_found = _NotFound()
         plays = {(json.dumps(p["ref"], sort_keys=True), p["watched_at"]) for p in library["history"]}
         new = []
-        for kind, obj in self._objects(body):
-            pairs = self._episodes_of(kind, obj)
-            if pairs is None:
-                not_found[_SECTIONS[kind]].append({"ids": obj.get("ids")})
+        for kind, target, obj, where in self._targets(body):
+            if target is None:
+                not_found.add(kind, obj, where)
                 continue
-            for ref, when in pairs:
+            when = obj.get("watched_at")
+            for ref in self._episode_refs(target):
                 moment = parse_time(when) if isinstance(when, str) else None
                 stamp = _stamp((moment or self.now()).replace(microsecond=0))
                 key = (json.dumps(ref, sort_keys=True), stamp)
@@ -703,29 +763,29 @@ class FakeTrakt(FakeService):
             added[_SECTIONS[ref["type"]]] += 1
         if new:
             self._touch(library, (_SECTIONS[ref["type"]] for ref, _s in new), "watched_at")
-        return FakeResponse(201, {"added": added, "not_found": not_found})
+        return FakeResponse(201, {"added": added, "not_found": not_found.body})
 
     @route("POST", r"/sync/history/remove")
     def history_remove(self, request: FakeRequest) -> FakeResponse:
         library = self._user(request)[1]
         body = self._body(request, "/sync/history/remove")
         deleted = {"movies": 0, "episodes": 0}
-        not_found: dict[str, list[Any]] = {**self._not_found(), "ids": []}
+        not_found = _NotFound()
+        missing_ids = []
         touched = []
         for history_id in body.get("ids") or []:
             match = [p for p in library["history"] if p["id"] == history_id]
             if not match:
-                not_found["ids"].append(history_id)
+                missing_ids.append(history_id)
                 continue
             library["history"].remove(match[0])
             deleted[_SECTIONS[match[0]["ref"]["type"]]] += 1
             touched.append(_SECTIONS[match[0]["ref"]["type"]])
-        for kind, obj in self._objects(body):
-            pairs = self._episodes_of(kind, obj)
-            refs = [json.dumps(ref, sort_keys=True) for ref, _when in pairs or []]
+        for kind, target, obj, where in self._targets(body):
+            refs = [json.dumps(ref, sort_keys=True) for ref in (self._episode_refs(target) if target else [])]
             gone = [p for p in library["history"] if json.dumps(p["ref"], sort_keys=True) in refs]
             if not gone:
-                not_found[_SECTIONS[kind]].append({"ids": obj.get("ids")})
+                not_found.add(kind, obj, where)
                 continue
             for play in gone:
                 library["history"].remove(play)
@@ -733,7 +793,7 @@ class FakeTrakt(FakeService):
                 touched.append(_SECTIONS[play["ref"]["type"]])
         if touched:
             self._touch(library, touched, "watched_at")
-        return FakeResponse(200, {"deleted": deleted, "not_found": not_found})
+        return FakeResponse(200, {"deleted": deleted, "not_found": {**not_found.body, "ids": missing_ids}})
 
     # -- comments ------------------------------------------------------------------------------------------
     @route("POST", r"/comments/?")

@@ -103,6 +103,25 @@ class IdResolver:
             return self._season(item)
         return self._episode(item)
 
+    def nestable(self, item: Item) -> Item | None:
+        """An episode Trakt must match by its show and numbers, with its show's ids completed; None when it
+        has (or the cache gives it) its own trakt or tvdb id, or lacks a show Trakt can match or its numbers.
+
+        Trakt's /sync bodies take such episodes nested (shows[].seasons[].episodes[{number}]), which needs
+        no per-episode lookup; only the show may be looked up once (by tmdb or tvdb), and that is cached.
+        """
+        if item.kind is not Kind.EPISODE or item.season is None or item.episode is None or item.show_ids is None:
+            return None
+        cached = self._cached(item)
+        if cached is not None:
+            item = attrs.evolve(item, ids=item.ids.merged(cached))
+        if item.ids.trakt is not None or item.ids.tvdb is not None:
+            return None
+        show = self._title(Item(kind=Kind.SHOW, ids=item.show_ids, title=item.show_title))
+        if show is None:
+            return None
+        return attrs.evolve(item, show_ids=show.ids)
+
     def _title(self, item: Item) -> Item | None:
         if item.ids.trakt is not None or item.ids.imdb is not None:
             return item

@@ -31,6 +31,9 @@ __all__ = [
     "ids_body",
     "sync_object",
     "ids_match",
+    "nested_leaf",
+    "sync_body",
+    "nested_not_found",
 ]
 
 _log = logging.getLogger("totalrecall.trakt")
@@ -188,3 +191,58 @@ def group_bodies(objects: Sequence[tuple[Kind, dict[str, Any]]]) -> dict[str, li
     for kind, obj in objects:
         body.setdefault(PLURAL[kind], []).append(obj)
     return body
+
+
+def nested_leaf(entry: Entry) -> dict[str, Any]:
+    """An episode's element under shows[].seasons[].episodes[]: its number plus the data type's own field."""
+    leaf = {key: value for key, value in sync_object(entry).items() if key != "ids"}
+    return {"number": entry.item.episode, **leaf}
+
+
+def sync_body(
+    flat: Sequence[tuple[Kind, dict[str, Any]]], nested: Sequence[tuple[dict[str, Any], int, dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """A /sync/* body: flat objects per section, plus episodes known only by their show and numbers nested
+    as shows[{ids, seasons[{number, episodes[...]}]}] (one show object per show, one season object per season)."""
+    body = group_bodies(flat)
+    shows: dict[str, dict[str, Any]] = {}
+    seasons: dict[tuple[str, int], dict[str, Any]] = {}
+    for show_ids, number, leaf in nested:
+        key = repr(sorted(show_ids.items()))
+        show = shows.get(key)
+        if show is None:
+            show = shows[key] = {"ids": show_ids, "seasons": []}
+            body.setdefault("shows", []).append(show)
+        season = seasons.get((key, number))
+        if season is None:
+            season = seasons[(key, number)] = {"number": number, "episodes": []}
+            show["seasons"].append(season)
+        season["episodes"].append(leaf)
+    return body
+
+
+def nested_not_found(show_ids: Mapping[str, Any], season: int, number: int, not_found: Mapping[str, Any]) -> bool:
+    """Whether Trakt's not_found names a nested episode: its show unknown (a shows[] element without seasons), or
+    the episode listed under the same nesting. Trakt has also answered such episodes under `episodes` as
+    {show, season, number} or show/season/episode structures (trakt/trakt-api#357): those count too."""
+    sent = {"ids": show_ids}
+    for section in ("shows", "episodes"):
+        for reported in not_found.get(section) or []:
+            if not isinstance(reported, Mapping):
+                continue
+            show = reported.get("show") if isinstance(reported.get("show"), Mapping) else reported
+            if not ids_match(sent, show):
+                continue
+            if "seasons" not in reported and "seasons" not in show:
+                if section == "shows":
+                    return True  # the show itself is unknown
+                if reported.get("season") == season and reported.get("number") == number:
+                    return True
+                continue
+            for listed in reported.get("seasons") or show.get("seasons") or []:
+                if not isinstance(listed, Mapping) or listed.get("number") != season:
+                    continue
+                episodes = listed.get("episodes")
+                if not episodes or any(isinstance(e, Mapping) and e.get("number") == number for e in episodes):
+                    return True
+    return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -20,6 +20,7 @@ from totalrecall.model import (
     Entry,
     HistoryEntry,
     HistoryGranularity,
+    Item,
     Kind,
     Rating,
     Review,
@@ -45,10 +46,12 @@ MIN_COMMENT_WORDS = 5
 _SAME_PLAY = timedelta(seconds=1)
 
 _ALL_KINDS = frozenset(Kind)
+# One listing per data type: without a type (or with `all`) Trakt lists every kind, each record typed, and pages
+# it like the per-kind listings; per-kind reads would cost a page run per kind.
 _READ_TYPES = {
-    DataType.WATCHLIST: ("/sync/watchlist/{}", ("movies", "shows", "seasons", "episodes"), mapping.parse_watchlist),
-    DataType.RATINGS: ("/sync/ratings/{}", ("movies", "shows", "seasons", "episodes"), mapping.parse_rating),
-    DataType.WATCH_HISTORY: ("/sync/history/{}", ("movies", "episodes"), mapping.parse_history),
+    DataType.WATCHLIST: ("/sync/watchlist", mapping.parse_watchlist),
+    DataType.RATINGS: ("/sync/ratings/all", mapping.parse_rating),
+    DataType.WATCH_HISTORY: ("/sync/history", mapping.parse_history),
 }
 _SYNC_PATHS = {DataType.WATCHLIST: "/sync/watchlist", DataType.RATINGS: "/sync/ratings", DataType.WATCH_HISTORY: "/sync/history"}
 # The /sync/last_activities field that moves when a data type changes, per media section.
@@ -72,9 +75,13 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 @attrs.frozen
 class _Prepared:
+    """One entry of a write: its flat sync object, or (show set) its episode element nested under that show."""
+
     entry: Entry
     kind: Kind
     body: dict[str, Any]
+    show: dict[str, Any] | None = None
+    season: int | None = None
 
 
 @services.register("trakt")
@@ -183,18 +190,17 @@ class TraktService(Service):
     def _fetch(self, data_type: DataType) -> list[Entry]:
         if data_type is DataType.REVIEWS:
             return self._fetch_comments()
-        template, kinds, parse = _READ_TYPES[data_type]
+        path, parse = _READ_TYPES[data_type]
         entries: list[Entry] = []
         history_ids: dict[HistoryEntry, list[int]] = {}
-        for kind in kinds:
-            for record in self.api.pages(template.format(kind)):
-                entry = parse(record) if isinstance(record, dict) else None
-                if entry is None:
-                    continue
-                self.ids.remember(entry.item)
-                entries.append(entry)
-                if isinstance(entry, HistoryEntry) and isinstance(record.get("id"), int):
-                    history_ids.setdefault(entry, []).append(record["id"])
+        for record in self.api.pages(path):
+            entry = parse(record) if isinstance(record, dict) else None
+            if entry is None:
+                continue
+            self.ids.remember(entry.item)
+            entries.append(entry)
+            if isinstance(entry, HistoryEntry) and isinstance(record.get("id"), int):
+                history_ids.setdefault(entry, []).append(record["id"])
         if data_type is DataType.WATCH_HISTORY:
             self._history_ids = history_ids
         return entries
@@ -232,6 +238,14 @@ class TraktService(Service):
             if not self.capabilities.accepts_kind(data_type, entry.item.kind):
                 excluded.append(Excluded(entry, f"unsupported_kind: trakt keeps no {entry.item.kind.value} {data_type.value}"))
                 continue
+            # An episode known only by its show and numbers (Simkl, Plex) goes nested under its show, as the
+            # /sync bodies allow: no per-episode id lookup.
+            nested = self.ids.nestable(entry.item)
+            if nested is not None and nested.show_ids is not None and nested.season is not None:
+                show = mapping.ids_body(Item(kind=Kind.SHOW, ids=nested.show_ids))
+                leaf = mapping.nested_leaf(entry)
+                prepared.append(_Prepared(entry, Kind.EPISODE, leaf, show=show, season=nested.season))
+                continue
             item = self.ids.resolve(entry.item)
             if item is None:
                 excluded.append(Excluded(entry, NOT_FOUND))
@@ -250,7 +264,10 @@ class TraktService(Service):
         unsure: list[Entry] = []
         batches = list(_chunks(prepared, BATCH_SIZE))
         for number, batch in enumerate(batches):
-            body = mapping.group_bodies([(p.kind, p.body) for p in batch])
+            body = mapping.sync_body(
+                [(p.kind, p.body) for p in batch if p.show is None],
+                [(p.show, p.season, p.body) for p in batch if p.show is not None and p.season is not None],
+            )
             try:
                 # Trakt keeps every play it is sent: a resent history batch would add each play twice.
                 answer = self.api.post(path, body, once=data_type is DataType.WATCH_HISTORY and not removing)
@@ -421,13 +438,21 @@ def _check_answer(batch: Sequence[_Prepared], answer: Any, removing: bool) -> tu
         reported = [r for r in not_found.get(plural, []) if isinstance(r, dict)]
         found = []
         for prepared in sent:
-            if any(mapping.ids_match(prepared.body, r) for r in reported):
+            if _not_found(prepared, reported, not_found):
                 missing.append(prepared.entry)
             else:
                 found.append(prepared.entry)
         count = _count(done_counts, plural) + _count(existing, plural)
         (ok if count >= len(found) else unsure).extend(found)
     return ok, missing, unsure
+
+
+def _not_found(prepared: _Prepared, reported: Sequence[dict[str, Any]], not_found: Mapping[str, Any]) -> bool:
+    if prepared.show is not None and prepared.season is not None:
+        number = prepared.body.get("number")
+        return isinstance(number, int) and mapping.nested_not_found(prepared.show, prepared.season, number, not_found)
+    # A shows[] element with seasons reports nested episodes Trakt lacks, not this show.
+    return any(mapping.ids_match(prepared.body, r) for r in reported if not r.get("seasons"))
 
 
 def _count(counts: Any, plural: str) -> int:
