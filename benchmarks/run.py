@@ -27,6 +27,7 @@ import synth  # noqa: E402 - the benchmarks folder is not a package
 from totalrecall.config.credentials import CredentialStore  # noqa: E402
 from totalrecall.config.paths import Paths  # noqa: E402
 from totalrecall.config.settings import load_settings  # noqa: E402
+from totalrecall.model import DataType  # noqa: E402
 from totalrecall.pipeline.interpreter import Interpreter, RunOptions, RunReport  # noqa: E402
 from totalrecall.pipeline.validate import load_pipeline  # noqa: E402
 from totalrecall.sandbox import fake_simkl  # noqa: E402
@@ -140,13 +141,13 @@ def floor(name: str, requests: list[LoggedRequest], report: RunReport | None, ru
                  if target == name)
     if name == "trakt":
         by_path = Counter(r.path for r in reads if r.path.startswith("/sync/") and r.path != "/sync/last_activities")
-        fake = running["trakt"][0]
-        totals = {}
-        for r in reads:
-            if r.path in by_path and r.path not in totals:
-                totals[r.path] = r  # page counts are recomputed from the fake below
-        library = fake.library()
-        sizes = {"watchlist": len(library["watchlist"]), "ratings": len(library["ratings"]), "history": len(library["history"])}
+        # Listing pages at the size Trakt held when it was read (the collect), not after the writes.
+        collected = report.collected if report else {}
+        sizes = {
+            "watchlist": collected.get(("trakt", DataType.WATCHLIST), 0),
+            "ratings": collected.get(("trakt", DataType.RATINGS), 0),
+            "history": collected.get(("trakt", DataType.WATCH_HISTORY), 0),
+        }
         pages = sum(_pages(sizes[key], 250) for key in sizes if any(f"/sync/{key}" in p for p in by_path))
         batches = sum(_pages(len(result.added), 100) + (_pages(len(result.removed), 100) if result.removed else 0)
                       for (target, _dt), result in (report.results.items() if report else ()) if target == "trakt" and result.added)
