@@ -40,27 +40,31 @@ def entry_time(entry: Entry) -> datetime | None:
     return entry.watched_at
 
 
-def _tiebreak(entry: Entry) -> str:
-    """What tells apart same-label entries, so the order never depends on input order."""
+def _detail(entry: Entry) -> str:
+    """What tells apart same-label entries of one item, so the order never depends on input order."""
     if isinstance(entry, Rating):
-        detail = str(entry.value)
-    elif isinstance(entry, Review):
-        detail = entry.text
-    elif isinstance(entry, WatchlistEntry):
-        detail = entry.status or ""
-    else:
-        detail = ""
-    return f"{entry.item.identity_keys()!r}|{detail}"
-
-
-def _sort_key(entry: Entry) -> tuple[Any, ...]:
-    moment = entry_time(entry)
-    return (entry.item.kind.value, entry.item.label(), moment is not None, moment or datetime.min, _tiebreak(entry))
+        return str(entry.value)
+    if isinstance(entry, Review):
+        return entry.text
+    if isinstance(entry, WatchlistEntry):
+        return entry.status or ""
+    return ""
 
 
 def sort_entries(entries: Sequence[Entry]) -> tuple[Entry, ...]:
-    """Entries in a stable order (kind, label, time), so re-running gives identical output."""
-    return tuple(sorted(entries, key=_sort_key))
+    """Entries in a stable order (kind, label, time, ids), so re-running gives identical output."""
+    # Entries of one title share its item object: describe each item once, not once per entry.
+    described: dict[int, tuple[str, str, str]] = {}
+
+    def key(entry: Entry) -> tuple[Any, ...]:
+        item = entry.item
+        about = described.get(id(item))
+        if about is None:
+            about = described[id(item)] = (item.kind.value, item.label(), repr(item.identity_keys()))
+        moment = entry_time(entry)
+        return (about[0], about[1], moment is not None, moment or datetime.min, about[2], _detail(entry))
+
+    return tuple(sorted(entries, key=key))
 
 
 def review_text_key(text: str) -> str:
@@ -256,13 +260,20 @@ def _near(first: datetime | None, second: datetime | None, tolerance: timedelta)
     return abs(first - second) <= tolerance
 
 
+def _play_order(play: _Play) -> tuple[datetime | None, str]:
+    return play[1], play[0]
+
+
 def _cluster(plays: Sequence[_Play], tolerance: timedelta) -> list[tuple[datetime | None, list[_Play]]]:
     """Plays within `tolerance` of a cluster's earliest play are that one play, kept at the earliest time.
 
     Clusters are anchored at their first play rather than chained, so a run of plays 50 minutes apart
     is not one endless play. Plays without a time only stand on their own when no play has a time.
     """
-    timed = sorted((play for play in plays if play[1] is not None), key=lambda play: (play[1], play[0]))
+    if len(plays) <= 1:
+        # Most titles have a single play; spare them the sorting below.
+        return [(plays[0][1], [plays[0]])] if plays else []
+    timed = sorted((play for play in plays if play[1] is not None), key=_play_order)
     untimed = sorted(play for play in plays if play[1] is None)
     clusters: list[tuple[datetime | None, list[_Play]]] = []
     for play in timed:
