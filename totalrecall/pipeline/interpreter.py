@@ -118,6 +118,10 @@ class Interpreter:
         self._journal: Journal | None = None
         # What each service holds now (as collected), per data type.
         self._held: dict[str, dict[DataType, list[Entry]]] = {}
+        # What each held at the last sync, and the removals still remembered, per data type.
+        self._baselines: dict[str, dict[DataType, list[Entry]]] = {}
+        self._tombstones: dict[DataType, list[Entry]] = {}
+        self._resolve_step = ResolveStep()
 
     # -- planning ---------------------------------------------------------------------------------------
     def _data_types(self) -> tuple[DataType, ...]:
@@ -280,7 +284,6 @@ class Interpreter:
 
     def resolve(self, plans: Sequence[ServicePlan], step: ResolveStep, share: float) -> dict[DataType, Resolution]:
         library: dict[DataType, Resolution] = {}
-        self._tombstones: dict[DataType, list[Entry]] = {}
         for data_type in self._data_types():
             holders = [p for p in plans if data_type in p.data_types and p.name in self._held]
             current = {p.name: self._held[p.name][data_type] for p in holders if data_type in self._held[p.name]}
