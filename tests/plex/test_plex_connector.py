@@ -204,3 +204,26 @@ def test_a_matched_watchlist_add_is_read_back_without_fetching_its_metadata(plex
     assert listed["Casablanca"].item.ids.imdb == "tt0034583"
     assert plex_fakes.discover.requests_matching("GET", r"^/library/metadata/5d77525730200963c117b9b9$") == []
     again.close()
+
+
+def test_a_watchlist_add_is_read_back_with_its_listed_time_without_asking_user_state(
+    plex_fakes: PlexFakes, tmp_path: Path
+) -> None:
+    """The connector knows it listed the title at the add: the next run asks neither userState nor metadata."""
+    service = _service(plex_fakes, tmp_path)
+    before = {e.item.title for e in service.read(DataType.WATCHLIST)}
+    casablanca = Item(kind=Kind.MOVIE, ids=Ids(imdb="tt0034583"), title="Casablanca")
+    assert "Casablanca" not in before
+    assert service.write(DataType.WATCHLIST, [WatchlistEntry(casablanca)], []).added
+    service.close()
+    stamped = next(r["watchlistedAt"] for r in plex_fakes.discover.state["watchlist"] if r["key"] == "5d77525730200963c117b9b9")
+
+    plex_fakes.discover.clear_log()
+    again = _service(plex_fakes, tmp_path)
+    listed = {e.item.title: e for e in again.read(DataType.WATCHLIST)}
+    again.close()
+    added_at = listed["Casablanca"].added_at
+    assert added_at is not None and abs(added_at.timestamp() - stamped) <= 2
+    assert listed["Casablanca"].item.ids.imdb == "tt0034583"
+    assert plex_fakes.discover.requests_matching("GET", r"^/library/metadata/") == []
+    assert {r.path for r in plex_fakes.discover.requests} == {"/library/sections/watchlist/all"}  # listing pages only

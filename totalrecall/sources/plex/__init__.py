@@ -202,11 +202,13 @@ class PlexService(Service):
         added: list[Entry] = []
         removed: list[Entry] = []
         excluded: list[Excluded] = []
+        listed = {item.key for item in self._watchlist}
         for entry in removals:
             on_list = held.get(entry.item)
             if on_list is None:
                 continue
             discover.remove(on_list.key)
+            listed.discard(on_list.key)
             removed.append(entry)
         for entry in adds:
             key = discover.match(entry.item)
@@ -214,12 +216,13 @@ class PlexService(Service):
                 excluded.append(Excluded(entry, "not_found: Plex Discover has no title with these ids"))
                 continue
             try:
-                discover.add(key)
+                discover.add(key, new=key not in listed)
             except HttpStatusError as error:
                 if error.status in (400, 404):
                     excluded.append(Excluded(entry, f"rejected: Plex Discover refused the title ({error.status})"))
                     continue
                 raise
+            listed.add(key)
             added.append(entry)
         discover.cache.save()
         self._watchlist = None  # changed: read it again if asked

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +96,9 @@ class Discover:
         except AuthError:
             raise token_rejected("Plex Discover") from None
 
-    def _put(self, path: str, params: Mapping[str, Any]) -> None:
+    def _put(self, path: str, params: Mapping[str, Any]) -> requests.Response:
         try:
-            self.metadata.request("PUT", path, params=params)
+            return self.metadata.request("PUT", path, params=params)
         except AuthError:
             raise token_rejected("Plex Discover") from None
 
@@ -215,8 +217,14 @@ class Discover:
 
     # -- writing --------------------------------------------------------------------------------------
 
-    def add(self, key: str) -> None:
-        self._put("actions/addToWatchlist", {"ratingKey": key})
+    def add(self, key: str, *, new: bool = True) -> None:
+        """Put the title on the watchlist; `new`: it was not listed before, so Plex stamps it now."""
+        response = self._put("actions/addToWatchlist", {"ratingKey": key})
+        if new:
+            # Plex sets watchlistedAt to the moment of the add: remembered from the answer, the next
+            # read of the watchlist asks no userState for a title this connector put there.
+            self.cache.added[key] = _answered_at(response)
+            self.cache.dirty = True
 
     def remove(self, key: str) -> None:
         self._put("actions/removeFromWatchlist", {"ratingKey": key})
@@ -224,3 +232,11 @@ class Discover:
     def close(self) -> None:
         self.cache.save()
 
+
+
+def _answered_at(response: requests.Response) -> int:
+    """The answer's Date header (the server's clock) in epoch seconds; this machine's clock without one."""
+    try:
+        return int(parsedate_to_datetime(response.headers["Date"]).timestamp())
+    except (KeyError, TypeError, ValueError, IndexError):
+        return int(time.time())

@@ -68,6 +68,7 @@ class PlexServer:
     ) -> None:
         self.url = url.rstrip("/")
         self.page_size = page_size
+        self._sections: Mapping[str, Any] | None = None
         self.http = HttpClient(
             SERVICE,
             self.url,
@@ -111,11 +112,12 @@ class PlexServer:
 
     def check(self) -> None:
         """Fail early with a clear message when the server is unreachable or the token is rejected."""
-        self._get("library/sections")
+        # The answer is the section list itself: kept for sections(), which then asks nothing again.
+        self._sections = self._get("library/sections")
 
     def sections(self, libraries: Sequence[str] = ()) -> list[Mapping[str, Any]]:
         """Movie and show sections; `libraries` (titles or keys, any case) limits them."""
-        container = self._get("library/sections")
+        container, self._sections = self._sections or self._get("library/sections"), None
         directories = [d for d in container.get("Directory") or () if isinstance(d, Mapping)]
         video = [d for d in directories if d.get("type") in ("movie", "show")]
         if not libraries:
