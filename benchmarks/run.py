@@ -128,7 +128,13 @@ def _pages(count: int, size: int) -> int:
     return max(1, -(-count // size))
 
 
-def floor(name: str, requests: list[LoggedRequest], report: RunReport | None, running: dict[str, list[FakeService]]) -> int:
+def floor(
+    name: str,
+    requests: list[LoggedRequest],
+    report: RunReport | None,
+    running: dict[str, list[FakeService]],
+    first: bool = True,
+) -> int:
     """The fewest requests the run needed: reads at the largest page size + writes at the largest batch.
 
     Trakt: last_activities + one page of 250 per data type endpoint actually read (counted from the log's
@@ -160,7 +166,13 @@ def floor(name: str, requests: list[LoggedRequest], report: RunReport | None, ru
     if name == "plex":
         listing = sum(1 for r in reads if r.path.endswith("/all") or r.path.endswith("/sections") or "history" in r.path)
         matches = sum(1 for r in reads if r.path.endswith("/matches"))
-        return listing + matches + writes
+        # Finding the server through plex.tv (server_url empty): the account's resources + one identity check.
+        discovery = 2 if any(r.path.endswith("/resources") for r in reads) else 0
+        # Discover's watchlist listing carries neither external ids nor the listed time, and Discover has no
+        # batch read (python-plexapi reads them one by one too): the first time a title already on the
+        # watchlist is seen, one metadata read and one userState are the minimum; both are cached afterwards.
+        first_seen = 0 if not first else 2 * (report.collected.get(("plex", DataType.WATCHLIST), 0) if report else 0)
+        return listing + matches + writes + discovery + first_seen
     return 0
 
 
@@ -182,7 +194,7 @@ def figures(title: str, running: dict[str, list[FakeService]], report: RunReport
         if name == "imdb":
             print(f"  {name:7} {0:8} {0:6} {'-':>6} {'-':>7} {'(export files)':>16}")
             continue
-        least = floor(name, requests, report, running)
+        least = floor(name, requests, report, running, first=title == "first sync")
         writes = sum(len(r.added) + len(r.removed) for (t, _d), r in report.results.items() if t == name)
         paced = paced_seconds(name, requests)
         print(f"  {name:7} {len(requests):8} {least:6} {len(requests) / max(least, 1):6.2f} {writes:7} {paced:14.0f} s")
