@@ -1,4 +1,4 @@
-"""A world of running fakes (Trakt, Simkl, Plex) seeded from the sandbox libraries, syncs over it and its state."""
+"""A world of running fakes (Trakt, Simkl, Plex, IMDb) seeded from the sandbox libraries, syncs over it and its state."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from totalrecall.errors import TotalRecallError
 from totalrecall.model import DataType, HistoryGranularity, dump_entries
 from totalrecall.pipeline.interpreter import Interpreter, RunOptions
 from totalrecall.pipeline.validate import load_pipeline
+from totalrecall.sandbox.fake_imdb import FakeImdb
 from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexServerFake, PlexTvFake
 from totalrecall.sandbox.fake_simkl import FakeSimkl
 from totalrecall.sandbox.fake_trakt import FakeTrakt
@@ -27,11 +28,14 @@ from totalrecall.sandbox.fakebase import FakeService
 from totalrecall.sandbox.plugins import load_sandbox_services
 from totalrecall.sandbox.runner import sandbox_config
 
-__all__ = ["TIME_SCALE", "SERVICES", "World", "RunOutcome", "seed_template", "DEFAULT_PIPELINE"]
+__all__ = ["TIME_SCALE", "SERVICES", "IMDB_WORLD", "World", "RunOutcome", "seed_template", "DEFAULT_PIPELINE"]
 
 # Rate-limit windows, Retry-After and backoff all run 100 times faster than documented.
 TIME_SCALE = 0.01
 SERVICES = ("trakt", "simkl", "plex")
+# The IMDb scenarios drive headless Chromium, a page load per step: IMDb syncs with Trakt alone, whose
+# small sandbox library overlaps IMDb's (ratings, watchlist, check-ins, reviews), to stay within seconds.
+IMDB_WORLD = ("trakt", "imdb")
 DEFAULT_PIPELINE = Path(__file__).resolve().parents[2] / "totalrecall" / "pipeline" / "default.yaml"
 
 
@@ -67,6 +71,7 @@ class RunOutcome:
     exit_code: int
     failed: dict[str, str] = attrs.field(factory=dict)
     error: str | None = None
+    removed: int = 0  # entries the run removed, on every target together
 
     @property
     def summary(self) -> str:
@@ -106,6 +111,10 @@ class World:
             tv = PlexTvFake(servers=[_server_resource(server.url, SANDBOX_TOKEN)], state_path=state / "plex_tv.json")
             tv.time_scale = TIME_SCALE
             self.fakes["plex_tv"] = tv
+        if "imdb" in self.names:
+            imdb = FakeImdb(state_path=state / "imdb.json")
+            imdb.time_scale = TIME_SCALE
+            self.fakes["imdb"] = imdb
         for fake in self.fakes.values():
             fake.start()
         self._write_config(template)
@@ -123,6 +132,8 @@ class World:
             discover = self.fakes["plex_discover"].url
             config["sources"]["plex"] = {**sandbox["sources"]["plex"], "plex_tv_url": self.fakes["plex_tv"].url,
                                          "discover_url": discover, "metadata_url": discover}
+        if "imdb" in self.names:
+            config["sources"]["imdb"] = {**sandbox["sources"]["imdb"], "site_url": self.fakes["imdb"].url}
         config["resolution"]["source_preference"] = [n for n in config["resolution"]["source_preference"]
                                                      if n in self.names]
         (self.base / "config.toml").write_text(tomli_w.dumps(config))
@@ -130,6 +141,10 @@ class World:
         CredentialStore(self.base / "credentials.toml").update(credentials)
 
     def stop(self) -> None:
+        imdb = self.fakes.get("imdb")
+        if imdb is not None:
+            # A world copied from this base (a synced starting point) counts these review forms too.
+            (self.base / _REVIEWS_POSTED).write_text(json.dumps(reviews_posted(self)))
         for fake in self.fakes.values():
             fake.stop()
 
@@ -156,7 +171,8 @@ class World:
             report = self.interpreter(**options).run()
         except TotalRecallError as error:
             return RunOutcome(error.exit_code, error=str(error))
-        return RunOutcome(report.exit_code, dict(report.failed))
+        removed = sum(len(result.removed) for result in report.results.values())
+        return RunOutcome(report.exit_code, dict(report.failed), removed=removed)
 
     # -- what every service holds -------------------------------------------------------------------------
     def holdings(self) -> dict[str, dict[str, collections.Counter[str]]]:
@@ -186,6 +202,23 @@ class World:
 
 
 _VOLATILE = {"added_at", "rated_at", "created_at"}
+_REVIEWS_POSTED = "imdb_reviews_posted.json"
+
+
+def reviews_posted(world: World) -> collections.Counter[str]:
+    """Review forms the fake imdb.com accepted, per title, in this world and the worlds it was copied from.
+
+    The fake keeps one review per title (a second submission replaces the first, as on IMDb), so its
+    state cannot show a review posted twice; its request log can.
+    """
+    path = world.base / _REVIEWS_POSTED
+    counts = collections.Counter(json.loads(path.read_text()) if path.exists() else {})
+    fake = world.fakes["imdb"]
+    for request in fake.requests_matching("POST", r"^/review/tt\d+/add$"):
+        if request.status is not None and request.status < 400:
+            counts[request.path.split("/")[2]] += 1
+    return counts
+
 
 
 def _item_key(item: dict[str, Any]) -> dict[str, Any]:
@@ -248,6 +281,8 @@ def raw_counts(world: World) -> dict[str, collections.Counter[str]]:
             json.dumps([row["ref"], row["comment"]["comment"]], sort_keys=True)
             for library in users.values() for row in library["comments"]
         )
+    if "imdb" in world.fakes:
+        counts["imdb review forms"] = reviews_posted(world)
     server = world.fakes.get("plex_server")
     if server is not None:
         with server.lock:

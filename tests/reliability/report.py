@@ -7,7 +7,7 @@ from pathlib import Path
 
 import attrs
 
-__all__ = ["FAULTS", "KILL_POINTS", "SERVICES", "Row", "Results", "expected_rows"]
+__all__ = ["FAULTS", "KILL_POINTS", "IMDB_FAULTS", "SERVICES", "Row", "Results", "expected_rows"]
 
 SERVICES = ("trakt", "simkl", "plex")
 
@@ -30,8 +30,20 @@ KILL_POINTS: dict[str, str] = {
     "kill_before_done": "SIGKILL after a target accepted a batch, before the journal marked it done",
 }
 
+# IMDb through the real connector in headless Chromium (tests/reliability/test_reliability_imdb.py): the
+# site's own failures, a page answered with a server error or not at all, rather than an API's.
+IMDB_FAULTS: dict[str, str] = {
+    "imdb_5xx_mid_collect": "IMDb 5xx mid-collect, after a clean sync: every load of the check-ins list page answers 503",
+    "imdb_down_mid_collect": "IMDb down mid-collect, after a clean sync: the reviews pages never answer (connection dropped)",
+    "imdb_5xx_on_write": "IMDb 5xx on writes: every in-page rating request answers 503 during the first sync",
+    "imdb_down_mid_write": "IMDb down mid-write: a title page never answers while rating, a review form while reviewing",
+}
+_ROW_SERVICES = (*SERVICES, "imdb")
+
+
 def expected_rows() -> set[tuple[str, str]]:
     rows = {(scenario, service) for scenario in [*FAULTS, *KILL_POINTS] for service in SERVICES}
+    rows |= {(scenario, "imdb") for scenario in IMDB_FAULTS}
     return rows
 
 
@@ -69,11 +81,11 @@ class Results:
         return True
 
 
-_TITLES = {**FAULTS, **KILL_POINTS}
+_TITLES = {**FAULTS, **KILL_POINTS, **IMDB_FAULTS}
 
 
 def render(rows: dict[tuple[str, str], Row]) -> str:
-    order = [*FAULTS, *KILL_POINTS]
+    order = [*FAULTS, *KILL_POINTS, *IMDB_FAULTS]
     lines = [
         "# Reliability: fault injection against the fakes",
         "",
@@ -85,6 +97,13 @@ def render(rows: dict[tuple[str, str], Row]) -> str:
         "plays and comments, Plex view counts), equals the state fault-free syncs from the same start",
         "produce; *lost* and *extra* count entries missing from or added beyond that state (a play written",
         "twice counts as extra).",
+        "",
+        "The imdb rows drive the real IMDb connector (headless Chromium) against the fake imdb.com, synced",
+        "with Trakt's sandbox library (the fastest partner for a browser): the collect faults strike a sync",
+        "that follows a clean one, so a sync that wrongly read the failed IMDb as empty would remove entries;",
+        "the write faults strike the first sync. Their fault-free state is two clean syncs of the same two",
+        "libraries, and the fakes' records add the review forms IMDb accepted (a review submitted twice counts",
+        "as extra).",
         "",
         "| Scenario | Fault | Service | First run | Second run | Converged | Lost | Extra |",
         "|---|---|---|---|---|---|---|---|",
@@ -119,4 +138,4 @@ def _converged(row: Row) -> str:
 
 
 def _service_order(service: str) -> int:
-    return SERVICES.index(service)
+    return _ROW_SERVICES.index(service)

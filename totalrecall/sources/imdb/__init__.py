@@ -112,7 +112,8 @@ class ImdbService(Service):
         """The signed-in browser, started on first use and kept for the run (closed by close())."""
         if self._session is None:
             self._session = BrowserSession(
-                self.settings, wait_seconds=float(self.settings.get("wait_seconds", 15.0)), service=self.context.name
+                self.settings, wait_seconds=float(self.settings.get("wait_seconds", 15.0)), service=self.context.name,
+                time_scale=self.context.time_scale,
             )
         if not self._signed_in:
             self._session.start()
@@ -261,7 +262,8 @@ class ImdbService(Service):
             done.append(entry)
         else:
             log.warning("imdb: %s of %s was not confirmed by the page", data_type.value, entry.item.label())
-            excluded.append(Excluded(entry, "not_confirmed_by_imdb"))
+            # The write may simply have failed (a server error): offered again next run, not left behind.
+            excluded.append(Excluded(entry, "not_confirmed_by_imdb", retry=True))
 
     def _submit_review(self, imdb_id: str, review: Review, excluded: list[Excluded]) -> bool | None:
         ledger = actions.ReviewLedger(

@@ -110,8 +110,9 @@ def set_rating(session: BrowserSession, imdb_id: str, value: int) -> bool:
     session.click(sel.USER_RATING_BUTTON)
     session.visible(sel.RATING_PROMPT)
     session.click(sel.rate_star(value))
+    since = session.page_time()
     session.click(sel.RATING_SUBMIT)
-    session.gone(sel.RATING_PROMPT)
+    _refused(session, session.gone_or_refused(sel.RATING_PROMPT, since), imdb_id)
     return open_title(session, imdb_id).rating == value
 
 
@@ -121,8 +122,9 @@ def remove_rating(session: BrowserSession, imdb_id: str) -> bool:
         return True
     session.click(sel.USER_RATING_BUTTON)
     session.visible(sel.RATING_PROMPT)
+    since = session.page_time()
     session.click(sel.RATING_REMOVE)
-    session.gone(sel.RATING_PROMPT)
+    _refused(session, session.gone_or_refused(sel.RATING_PROMPT, since), imdb_id)
     return open_title(session, imdb_id).rating is None
 
 
@@ -130,8 +132,9 @@ def set_watchlist(session: BrowserSession, imdb_id: str, wanted: bool) -> bool:
     state = open_title(session, imdb_id)
     if state.on_watchlist == wanted:
         return True
+    since = session.page_time()
     session.click(sel.WATCHLIST_BUTTON)
-    _settled(session, lambda: read_title(session, imdb_id).on_watchlist == wanted, sel.WATCHLIST_BUTTON)
+    _settled(session, lambda: read_title(session, imdb_id).on_watchlist == wanted, sel.WATCHLIST_BUTTON, since)
     return open_title(session, imdb_id).on_watchlist == wanted
 
 
@@ -139,17 +142,28 @@ def set_checkin(session: BrowserSession, imdb_id: str, wanted: bool) -> bool:
     state = open_title(session, imdb_id)
     if state.watched == wanted:
         return True
+    since = session.page_time()
     session.click(sel.watched_button(imdb_id))
-    _settled(session, lambda: read_title(session, imdb_id).watched == wanted, sel.watched_button(imdb_id))
+    _settled(session, lambda: read_title(session, imdb_id).watched == wanted, sel.watched_button(imdb_id), since)
     return open_title(session, imdb_id).watched == wanted
 
 
-def _settled(session: BrowserSession, check: Any, hook: sel.Hook) -> None:
-    """Wait for the control to show the new state before reloading (the request runs in the page)."""
+def _settled(session: BrowserSession, check: Any, hook: sel.Hook, since: float) -> None:
+    """Wait for the control to show the new state before reloading (the request runs in the page).
+
+    A refused request ends the wait at once: the control will not change, and the reload shows it.
+    """
     try:
-        session.wait_until(lambda _driver: check(), hook)
+        _refused(session, session.wait_until(lambda _driver: session.refused_request(since) or check(), hook), "")
     except Exception:  # noqa: BLE001 - the reload below is the confirmation that counts
         log.debug("imdb: %s did not change in place; checking after a reload", hook.where)
+
+
+def _refused(session: BrowserSession, status: object, imdb_id: str) -> None:
+    # True is a settled control; a number >= 400 is the status IMDb refused the write with.
+    if isinstance(status, int) and not isinstance(status, bool) and status >= 400:
+        log.warning("imdb: IMDb answered %s to a write%s; checking after a reload", status,
+                    f" for {imdb_id}" if imdb_id else "")
 
 
 # --- reviews -----------------------------------------------------------------------------------------
@@ -208,12 +222,14 @@ def _headline(text: str) -> str:
 
 def submit_review(session: BrowserSession, imdb_id: str, review: Review, ledger: ReviewLedger) -> None:
     """Fill in and submit the review form once; the caller confirms on the user's reviews pages."""
-    ledger.record(imdb_id, review.text, datetime.now(UTC), "submitting")
     session.open(review_form_url(session.site_url, imdb_id), page="review form")
     session.type_into(sel.REVIEW_HEADLINE, _headline(review.text))
     session.type_into(sel.REVIEW_TEXT, review.text)
     session.click(sel.REVIEW_SPOILER_YES if review.spoiler else sel.REVIEW_SPOILER_NO)
     form_url = session.current_url
+    # Recorded only now, just before the one click that sends it: a form that never loaded (the site
+    # down) leaves no record, so the next run submits the review instead of skipping it for good.
+    ledger.record(imdb_id, review.text, datetime.now(UTC), "submitting")
     session.click(sel.REVIEW_SUBMIT)
     session.wait_until(lambda driver: driver.current_url != form_url, sel.REVIEW_SUBMIT)
     ledger.record(imdb_id, review.text, datetime.now(UTC), "submitted")

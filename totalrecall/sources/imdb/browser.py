@@ -96,11 +96,19 @@ class BrowserSession:
         *,
         wait_seconds: float = 15.0,
         service: str = "imdb",
+        time_scale: float = 1.0,
+        max_retries: int = 2,
+        backoff_seconds: float = 1.0,
     ) -> None:
         self.settings = settings
         self.site_url = str(settings.get("site_url") or "https://www.imdb.com").rstrip("/") + "/"
         self.wait_seconds = wait_seconds
         self.service = service
+        # A page answered with a 5xx or not at all is loaded again after a backoff, as HttpClient does
+        # for the other services (backoff_seconds * 2**retry, scaled like the fakes in tests).
+        self.time_scale = time_scale
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
         self.driver: Any = None
         self.profile_dir: Path | None = None
         self.download_dir = Path()
@@ -191,9 +199,23 @@ class BrowserSession:
         return urljoin(self.site_url, path.lstrip("/")) if not path.startswith("http") else path
 
     def open(self, path: str, *, page: str) -> None:
+        """Load a page; a server error or a dropped connection is retried, then reported as such."""
+        self.start()
+        for retry in range(self.max_retries + 1):
+            problem = self._load(path, page)
+            if problem is None:
+                break
+            if retry >= self.max_retries:
+                raise SourceError(self.service, f"{problem}, tried {retry + 1} times; try again later")
+            delay = self.backoff_seconds * 2**retry * self.time_scale
+            log.warning("%s: %s; retry %d/%d in %.3f s", self.service, problem, retry + 1, self.max_retries, delay)
+            time.sleep(delay)
+        self.stop_at_captcha()
+
+    def _load(self, path: str, page: str) -> str | None:
+        """Load once; why the page is unusable (server error, network error page), or None."""
         from selenium.common.exceptions import WebDriverException
 
-        self.start()
         try:
             self.driver.get(self.url(path))
         except WebDriverException as error:
@@ -204,8 +226,15 @@ class BrowserSession:
             code = self.driver.execute_script(
                 "var e = document.querySelector('.error-code'); return e ? e.textContent : '';"
             )
-            raise SourceError(self.service, f"cannot reach {self.site_url} ({code or 'network error'})")
-        self.stop_at_captcha()
+            return f"cannot reach {self.site_url} ({code or 'network error'})"
+        # An error page from the server has none of the hooks either: waiting for them would end, after
+        # wait_seconds, in a false "layout changed". The navigation entry carries the HTTP status.
+        status = self.driver.execute_script(
+            "var e = performance.getEntriesByType('navigation')[0]; return e ? (e.responseStatus || 0) : 0;"
+        )
+        if isinstance(status, int) and status >= 500:
+            return f"IMDb answered {status} to the {page} page"
+        return None
 
     def stop_at_captcha(self) -> None:
         """A captcha page anywhere means stop: retrying would only make IMDb stricter."""
@@ -294,6 +323,42 @@ class BrowserSession:
             )
         except TimeoutException:
             raise self.changed(hook) from None
+
+    def page_time(self) -> float:
+        """The page's own clock (ms since it loaded), to tell the requests a click sends from earlier ones."""
+        return float(self.driver.execute_script("return performance.now();") or 0.0)
+
+    def refused_request(self, since: float) -> int | None:
+        """The status of a request the page sent since `since` (page_time) that the server refused, or None.
+
+        The browser reports statuses of same-origin requests only; others read as not refused.
+        """
+        status = self.driver.execute_script(
+            "var since = arguments[0];"
+            "var refused = performance.getEntriesByType('resource').filter(function (e) {"
+            "  return e.startTime >= since && e.responseEnd > 0 && e.responseStatus >= 400"
+            "    && (e.initiatorType === 'fetch' || e.initiatorType === 'xmlhttprequest'); });"
+            "return refused.length ? refused[0].responseStatus : 0;",
+            since,
+        )
+        return int(status) if isinstance(status, int) and status >= 400 else None
+
+    def gone_or_refused(self, hook: Hook, since: float) -> int | None:
+        """Wait for `hook` to go, as `gone` does; a request sent since `since` that the server refused ends
+        the wait at once, and its status is returned (a control whose write failed stays open)."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+
+        hidden = ec.invisibility_of_element_located((By.CSS_SELECTOR, hook.css))
+
+        def settled(driver: Any) -> int | bool:
+            status = self.refused_request(since)
+            if status is not None:
+                return status
+            return -1 if hidden(driver) else False
+
+        found = self.wait_until(settled, hook)
+        return found if found > 0 else None
 
     def click(self, hook: Hook) -> None:
         from selenium.common.exceptions import TimeoutException
