@@ -132,7 +132,7 @@ class Ids:
 
     def merged(self, other: Ids) -> Ids:
         """These ids, with the gaps filled from `other`."""
-        if other is self:
+        if other is self or other == self:
             return self
         changes = {
             name: theirs
@@ -203,10 +203,22 @@ class Item:
 
     def merged(self, other: Item) -> Item:
         """This item with ids and descriptive fields it lacks taken from `other` (the same title)."""
+        if other is self:
+            return self
         ids = self.ids.merged(other.ids)
         show_ids = self.show_ids
         if other.show_ids is not None:
             show_ids = other.show_ids if show_ids is None else show_ids.merged(other.show_ids)
+        if (
+            ids is self.ids
+            and show_ids is self.show_ids
+            and (self.title or not other.title)
+            and (self.year is not None or other.year is None)
+            and (self.show_title or not other.show_title)
+            and (self.season is not None or other.season is None)
+            and (self.episode is not None or other.episode is None)
+        ):
+            return self  # the usual case, decided without building anything
         changes = {
             name: value
             for name, value in (
