@@ -21,6 +21,7 @@ def _restore_logging() -> Iterator[None]:
     for handler in list(root.handlers):
         if handler not in handlers:
             root.removeHandler(handler)
+            handler.close()  # a daemon's log file, say
     for handler in handlers:
         if handler not in root.handlers:
             root.addHandler(handler)

@@ -4,12 +4,9 @@ excluded as not found."""
 from __future__ import annotations
 
 import json
-import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from totalrecall.cli import cli
@@ -24,21 +21,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imdb"
 SCALE = 0.01
 UNKNOWN = "tt9900002"  # on the watchlist export; in no service's catalogue
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The CLI sets the root logger's level and handlers; later tests' caplog needs them back."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
 
 
 def _trakt_imdb_ids(fake: FakeTrakt, section: str) -> dict[str, object]:
