@@ -101,12 +101,11 @@ def config_group(ctx: click.Context) -> None:
         run_wizard(Paths.from_environment())
 
 
-_SYNC_FLAGS = (("watchlist", "sync_watchlist"), ("ratings", "sync_ratings"), ("reviews", "sync_reviews"),
-               ("watch-history", "sync_watch_history"))
-
-
 def _sync_flag_options(function: F) -> F:
-    for flag, key in reversed(_SYNC_FLAGS):
+    from totalrecall.config.settings import SYNC_SWITCHES
+
+    for data_type, key in reversed(SYNC_SWITCHES.items()):
+        flag = data_type.value.replace("_", "-")
         function = click.option(f"--enable-{flag}/--disable-{flag}", key, default=None,
                                 help=f"Turn {flag.replace('-', ' ')} syncing on or off.")(function)
     return function

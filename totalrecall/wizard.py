@@ -16,6 +16,7 @@ from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
 from totalrecall.config.settings import (
     BUILTIN_STRATEGIES,
+    SYNC_SWITCHES,
     ServiceInstance,
     Settings,
     load_settings,
@@ -264,5 +265,5 @@ def update_sync_settings(paths: Paths, changes: Mapping[str, bool | None]) -> It
         settings = attrs.evolve(settings, sync=attrs.evolve(settings.sync, **wanted))
         save_settings(paths.config_file, settings)
         yield f"saved {paths.config_file}"
-    for key in ("sync_watchlist", "sync_ratings", "sync_reviews", "sync_watch_history"):
+    for key in SYNC_SWITCHES.values():
         yield f"{key} = {'true' if getattr(settings.sync, key) else 'false'}"

@@ -21,6 +21,7 @@ from croniter import croniter
 from totalrecall import registries
 from totalrecall.config.paths import atomic_write_text
 from totalrecall.errors import ConfigError
+from totalrecall.model import DataType
 
 __all__ = [
     "BUILTIN_SERVICES",
@@ -104,6 +105,15 @@ class ResolutionSettings:
     timestamp_tolerance_seconds: int = 3600
     ratings_strategy: str | None = None
     watchlist_strategy: str | None = None
+
+
+# The [sync] switch that turns each data type on, in the order data types are synced.
+SYNC_SWITCHES: Mapping[DataType, str] = {
+    DataType.WATCHLIST: "sync_watchlist",
+    DataType.RATINGS: "sync_ratings",
+    DataType.REVIEWS: "sync_reviews",
+    DataType.WATCH_HISTORY: "sync_watch_history",
+}
 
 
 @attrs.frozen

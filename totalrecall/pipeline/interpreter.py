@@ -15,7 +15,7 @@ from totalrecall import registries
 from totalrecall.collect.cache import CollectCache
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths, atomic_write_text
-from totalrecall.config.settings import Settings
+from totalrecall.config.settings import SYNC_SWITCHES, Settings
 from totalrecall.distribute.journal import Journal
 from totalrecall.distribute.plan import TargetPlan, exceeds_removal_guard, plan_target
 from totalrecall.distribute.state import StateStore, apply_tombstones, first_seen_lookup
@@ -34,12 +34,6 @@ __all__ = ["RunOptions", "RunReport", "Interpreter", "ALL"]
 log = logging.getLogger("totalrecall.run")
 
 ALL = "*"
-_SYNC_SWITCHES = {
-    DataType.WATCHLIST: "sync_watchlist",
-    DataType.RATINGS: "sync_ratings",
-    DataType.REVIEWS: "sync_reviews",
-    DataType.WATCH_HISTORY: "sync_watch_history",
-}
 _CONFIG_RULES = ("mark_rated_as_watched", "remove_watched_from_watchlists", "remove_watchlist_items_older_than_days")
 
 
@@ -128,7 +122,7 @@ class Interpreter:
         if self.pipeline.data:
             chosen = self.pipeline.data
         else:
-            chosen = tuple(dt for dt, key in _SYNC_SWITCHES.items() if getattr(self.settings.sync, key))
+            chosen = tuple(dt for dt, key in SYNC_SWITCHES.items() if getattr(self.settings.sync, key))
         if self.options.data_types:
             chosen = tuple(dt for dt in chosen if dt in self.options.data_types) or self.options.data_types
         return chosen
