@@ -43,6 +43,7 @@ def test_config_plex_completes_the_pin_flow_and_stores_the_token(plex_tv: PlexTv
     (pin,) = plex_tv.state["pins"].values()
     assert f"https://app.plex.tv/auth#?clientID={client_id}&code={pin['code']}" in result.output
     assert len(pin["code"]) == 25  # strong=true: the code for the app.plex.tv link
+    assert "context%5Bdevice%5D%5Bproduct%5D=TotalRecall" in result.output
     assert pin["polls"] == 3
     assert SANDBOX_TOKEN not in result.output  # the token is shown masked
     # The client identifier is made once per install and kept.
@@ -88,3 +89,29 @@ def test_config_plex_rejects_a_bad_server_url(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--server-url must be an http:// or https:// URL" in result.output
+
+
+def test_a_strong_pin_is_offered_only_as_the_app_link_never_as_a_code_for_plex_tv_link(
+    plex_tv: PlexTvFake, tmp_path: Path
+) -> None:
+    """plex.tv/link takes only 4-character codes: telling the user to type the strong PIN there cannot work."""
+    _config(tmp_path, plex_tv.url)
+    result = _invoke(tmp_path, "--poll-interval", "0.01")
+    assert result.exit_code == 0, result.output
+    (pin,) = plex_tv.state["pins"].values()
+    assert pin["code"] not in result.output.replace(f"code={pin['code']}", "")  # only inside the link
+    assert "enter the code" not in result.output
+    assert "--link-code" in result.output  # says how to get a code to type instead
+
+
+def test_config_plex_link_code_asks_for_a_short_pin_to_type_at_plex_tv_link(plex_tv: PlexTvFake, tmp_path: Path) -> None:
+    _config(tmp_path, plex_tv.url)
+    result = _invoke(tmp_path, "--link-code", "--poll-interval", "0.01")
+    assert result.exit_code == 0, result.output
+    (request,) = plex_tv.requests_matching("POST", r"/api/v2/pins$")
+    assert request.query["strong"] == ["false"]
+    (pin,) = plex_tv.state["pins"].values()
+    assert len(pin["code"]) == 4
+    assert f"Go to https://plex.tv/link, sign in to Plex and enter the code: {pin['code']}" in result.output
+    assert "app.plex.tv" not in result.output
+    assert CredentialStore(tmp_path / "credentials.toml").get("plex_token") == SANDBOX_TOKEN

@@ -36,6 +36,8 @@ PRODUCT = "TotalRecall"
 LOGIN_COMMAND = "totalrecall config plex"
 SERVICE = "plex"
 _AUTH_APP = "https://app.plex.tv/auth#"
+# Where a short (4-character) PIN is typed; a strong PIN is only accepted through the app.plex.tv link.
+LINK_PAGE = "https://plex.tv/link"
 
 
 def client_identifier(credentials: CredentialStore) -> str:
@@ -121,8 +123,9 @@ class PlexAccount:
 
     # -- PIN login ------------------------------------------------------------------------------------
 
-    def create_pin(self) -> Pin:
-        body = self.http.post_json("pins", params={"strong": "true"}) or {}
+    def create_pin(self, *, strong: bool = True) -> Pin:
+        """A new PIN: strong (long, for the app.plex.tv link) or a 4-character code to type at plex.tv/link."""
+        body = self.http.post_json("pins", params={"strong": "true" if strong else "false"}) or {}
         try:
             return Pin(int(body["id"]), str(body["code"]), int(body.get("expiresIn") or 900))
         except (KeyError, TypeError, ValueError):
@@ -235,10 +238,16 @@ def _plex_tv_url(paths: Paths) -> tuple[str, bool]:
 @click.command("plex")
 @click.option("--token", default=None, help="A Plex token to store instead of logging in with a PIN.")
 @click.option("--server-url", default=None, help="Connect to this server directly (else it is found through plex.tv).")
+@click.option(
+    "--link-code",
+    is_flag=True,
+    default=False,
+    help="Show a 4-character code to type at plex.tv/link (e.g. on another device) instead of a sign-in link.",
+)
 @click.option("--poll-interval", type=float, default=1.0, hidden=True, help="Seconds between PIN checks.")
 @click.option("--timeout", type=float, default=None, hidden=True, help="Give up waiting for the PIN after this long.")
-def config_plex(token: str | None, server_url: str | None, poll_interval: float, timeout: float | None) -> None:
-    """Log in to Plex (PIN at plex.tv/link unless --token is given); optionally set the server URL."""
+def config_plex(token: str | None, server_url: str | None, link_code: bool, poll_interval: float, timeout: float | None) -> None:
+    """Log in to Plex (a sign-in link, or a code for plex.tv/link with --link-code; or --token); optionally set the server URL."""
     from totalrecall.cli import reports_errors
     from totalrecall.http import mask
 
@@ -258,10 +267,14 @@ def config_plex(token: str | None, server_url: str | None, poll_interval: float,
         elif server_url is None or not credentials.get("plex_token"):
             account = PlexAccount(plex_tv_url, requests.Session(), client_id)
             try:
-                pin = account.create_pin()
-                click.echo("Open this link and sign in to Plex to allow TotalRecall:")
-                click.echo(f"  {pin.link(client_id)}")
-                click.echo(f"(or enter the code {pin.code} at https://plex.tv/link)")
+                # plex.tv/link takes only the short code; the strong PIN works only through the app.plex.tv link.
+                pin = account.create_pin(strong=not link_code)
+                if link_code:
+                    click.echo(f"Go to {LINK_PAGE}, sign in to Plex and enter the code: {pin.code}")
+                else:
+                    click.echo("Open this link and sign in to Plex to allow TotalRecall:")
+                    click.echo(f"  {pin.link(client_id)}")
+                    click.echo("(to type a code at plex.tv/link instead, run `totalrecall config plex --link-code`)")
                 click.echo("Waiting for the PIN to be linked...")
                 got = account.wait_for_pin(pin, interval=poll_interval, timeout=timeout)
             finally:
