@@ -51,7 +51,8 @@ def test_no_server_on_the_account_is_a_clear_error(plex_fakes: PlexFakes, tmp_pa
 def test_a_set_server_url_connects_directly(plex_fakes: PlexFakes, tmp_path: Path) -> None:
     service = _service(plex_fakes, tmp_path, server_url=plex_fakes.server.url)
     assert service.read(DataType.WATCH_HISTORY)
-    assert plex_fakes.tv.requests == []
+    # plex.tv is asked only who is signed in (whose plays to read), never for the server.
+    assert [r.path for r in plex_fakes.tv.requests] == ["/api/v2/user"]
 
 
 def test_an_unreachable_server_url_is_a_clear_error(plex_fakes: PlexFakes, tmp_path: Path) -> None:
@@ -111,6 +112,26 @@ def test_history_uses_the_play_history_where_the_item_has_no_last_viewed_time(
     # The Matrix is watched (viewCount 1) without lastViewedAt; its play is in /status/sessions/history/all.
     assert history["The Matrix"] is not None and history["The Matrix"].isoformat().startswith("2025-11-15T20:00")
     assert "Breaking Bad" not in history  # shows are not plays; their episodes are
+
+
+def test_history_on_a_shared_server_reads_only_the_signed_in_accounts_plays(plex_fakes: PlexFakes, tmp_path: Path) -> None:
+    """Without accountID the play history mixes in other users' plays: a roommate's later Matrix play is not ours."""
+    history = {e.item.title: e.watched_at for e in _service(plex_fakes, tmp_path).read(DataType.WATCH_HISTORY)}
+    assert history["The Matrix"] is not None and history["The Matrix"].isoformat() == "2025-11-15T20:00:00+00:00"
+    (listing,) = {r.query.get("accountID", [None])[0] for r in plex_fakes.server.requests_matching("GET", r"/status/sessions/history/all$")}
+    # The owner is account 1 on their own server (found by name in /accounts), not their plex.tv id.
+    assert listing == "1"
+
+
+def test_a_shared_user_reads_the_history_under_their_plex_tv_id(plex_fakes: PlexFakes, tmp_path: Path) -> None:
+    plex_fakes.tv.account_id, plex_fakes.tv.username = 27182818, "roommate"
+    service = _service(plex_fakes, tmp_path, server_url=plex_fakes.server.url)
+    service.read(DataType.WATCH_HISTORY)
+    (request,) = plex_fakes.server.requests_matching("GET", r"/status/sessions/history/all$")
+    assert request.query["accountID"] == ["27182818"]
+    plays = service.server().last_views(27182818)
+    matrix = plex_fakes.server.find("The Matrix")["ratingKey"]
+    assert plays[matrix].isoformat() == "2026-02-10T20:00:00+00:00"
 
 
 def test_writes_report_only_what_the_server_took_and_exclude_discover_only_titles(

@@ -18,6 +18,8 @@ from totalrecall.sandbox.fakebase import FakeHTTPError, FakeRequest, FakeRespons
 
 __all__ = [
     "SANDBOX_TOKEN",
+    "SANDBOX_ACCOUNT_ID",
+    "SANDBOX_USERNAME",
     "LIBRARY_IDENTIFIER",
     "load_plex_library",
     "PlexTvFake",
@@ -26,6 +28,10 @@ __all__ = [
 ]
 
 SANDBOX_TOKEN = "sandbox-plex-token-0123456789"
+# The signed-in account's plex.tv id and name. On its own server the owner is account 1 (the server's
+# /accounts list names it), so a client cannot use the plex.tv id there as is.
+SANDBOX_ACCOUNT_ID = 31415926
+SANDBOX_USERNAME = "sandbox"
 LIBRARY_IDENTIFIER = "com.plexapp.plugins.library"
 _MACHINE_ID = "7f4d3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c"
 
@@ -204,9 +210,13 @@ class PlexTvFake(_PlexFake):
         servers: list[dict[str, Any]] | None = None,
         auto_approve_after: int | None = None,
         approve_token: str = SANDBOX_TOKEN,
+        account_id: int = SANDBOX_ACCOUNT_ID,
+        username: str = SANDBOX_USERNAME,
         **kwargs: Any,
     ) -> None:
         self.servers = servers if servers is not None else []
+        self.account_id = account_id
+        self.username = username
         self.auto_approve_after = auto_approve_after
         self.approve_token = approve_token
         super().__init__(**kwargs)
@@ -283,7 +293,11 @@ class PlexTvFake(_PlexFake):
     def user(self, request: FakeRequest) -> FakeResponse:
         token = self.require_token(request)
         self.require_client(request)
-        return self.answer(request, {"id": 1, "uuid": "0f1e2d3c4b5a6978", "username": "sandbox", "email": "sandbox@example.invalid", "authToken": token})
+        return self.answer(
+            request,
+            {"id": self.account_id, "uuid": "0f1e2d3c4b5a6978", "username": self.username, "title": self.username,
+             "email": f"{self.username}@example.invalid", "authToken": token},
+        )
 
     @route("GET", r"/api/v2/resources")
     def resources(self, request: FakeRequest) -> FakeResponse:
@@ -467,7 +481,7 @@ class PlexDiscoverFake(_PlexFake):
 
 
 class PlexServerFake(_PlexFake):
-    """A Plex Media Server: movie and show sections, paged listings with guids, rate, scrobble, history.
+    """A Plex Media Server: sections, paged listings with guids, rate, scrobble, accounts, history of several users.
 
     Items seeded with `"agent": "legacy"` carry only a `com.plexapp.agents.*` guid and no Guid list, as
     libraries still on the old agents do.
@@ -570,8 +584,18 @@ class PlexServerFake(_PlexFake):
             else:
                 entry = _find_seeded(self.catalogue, raw, kind)
                 key = next(k for k, i in items.items() if i["type"] == kind.value and i["title"] == entry.title)
-            history.append({"historyKey": f"/status/sessions/history/{number}", "ratingKey": key, "viewedAt": _epoch(raw["viewedAt"]), "accountID": 1, "deviceID": 5})
+            history.append(
+                {
+                    "historyKey": f"/status/sessions/history/{number}",
+                    "ratingKey": key,
+                    "viewedAt": _epoch(raw["viewedAt"]),
+                    "accountID": int(raw.get("account", 1)),
+                    "deviceID": 5,
+                }
+            )
+        accounts = seed.get("accounts") or [{"id": 1, "name": SANDBOX_USERNAME}]
         return {
+            "accounts": [{"id": int(a["id"]), "key": f"/accounts/{int(a['id'])}", "name": a["name"]} for a in accounts],
             "machineIdentifier": seed.get("machineIdentifier", _MACHINE_ID),
             "friendlyName": seed.get("name", "TotalRecall Sandbox"),
             "sections": sections,
@@ -738,10 +762,21 @@ class PlexServerFake(_PlexFake):
                 leaf.pop(key, None)
         return FakeResponse(200)
 
+    @route("GET", r"/accounts")
+    def accounts(self, request: FakeRequest) -> FakeResponse:
+        """The server's users: the owner is account 1 here, shared users keep their plex.tv id."""
+        self.require_token(request)
+        accounts = [{"id": 0, "key": "/accounts/0", "name": ""}, *self.state.get("accounts", [])]
+        return self.answer(request, {"MediaContainer": {"size": len(accounts), "identifier": LIBRARY_IDENTIFIER, "Account": accounts}})
+
     @route("GET", r"/status/sessions/history/all")
     def history(self, request: FakeRequest) -> FakeResponse:
         self.require_token(request)
         plays = list(self.state["history"])
+        account = request.arg("accountID")
+        if account:
+            # Without accountID the admin sees every user's plays on a shared server.
+            plays = [play for play in plays if str(play.get("accountID")) == account]
         section = request.arg("librarySectionID")
         item = request.arg("metadataItemID")
         rows = []

@@ -74,6 +74,7 @@ class PlexService(Service):
         super().__init__(context)
         self._session: Any = None
         self._server: PlexServer | None = None
+        self._account: PlexAccount | None = None
         self._discover: Discover | None = None
         self._library: list[LibraryEntry] | None = None
         self._library_index: ItemIndex[LibraryEntry] | None = None
@@ -104,6 +105,13 @@ class PlexService(Service):
             self._session = self.context.session_factory()
         return self._session
 
+    def plex_tv(self) -> PlexAccount:
+        if self._account is None:
+            self._account = PlexAccount(
+                self._setting("plex_tv_url"), self._http_session(), self.client_id, self.token, time_scale=self.context.time_scale
+            )
+        return self._account
+
     def server(self) -> PlexServer:
         if self._server is not None:
             return self._server
@@ -111,9 +119,7 @@ class PlexService(Service):
         url = str(self._setting("server_url") or "").rstrip("/")
         token = self.token
         if not url:
-            account = PlexAccount(
-                self._setting("plex_tv_url"), session, self.client_id, token, time_scale=self.context.time_scale
-            )
+            account = self.plex_tv()
             choice = account.find_server(
                 str(self._setting("server_name") or ""),
                 lambda uri, server_token: probe_server(session, uri, server_token, self.client_id),
@@ -171,7 +177,9 @@ class PlexService(Service):
             return ratings
         if data_type is DataType.WATCH_HISTORY:
             library = self.library()
-            plays = self.server().last_views()
+            user = self.plex_tv().user()
+            server = self.server()
+            plays = server.last_views(server.account_id(int(user["id"]), str(user.get("username") or "")))
             history: list[Entry] = []
             for entry in library:
                 if entry.item.kind not in (Kind.MOVIE, Kind.EPISODE) or entry.view_count <= 0:

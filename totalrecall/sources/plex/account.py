@@ -151,6 +151,18 @@ class PlexAccount:
                 raise AuthError(SERVICE, f"the PIN {pin.code} was not linked in time; run `{LOGIN_COMMAND}` again")
             self._sleep(interval)
 
+    # -- the signed-in account ------------------------------------------------------------------------
+
+    def user(self) -> Mapping[str, Any]:
+        """The account the token belongs to (api/v2/user): its plex.tv `id` and `username`."""
+        try:
+            body = self.http.get_json("user")
+        except AuthError:
+            raise token_rejected("plex.tv") from None
+        if not isinstance(body, Mapping) or body.get("id") in (None, ""):
+            raise SourceError(SERVICE, "plex.tv answered the account request without an account id")
+        return body
+
     # -- servers --------------------------------------------------------------------------------------
 
     def resources(self) -> list[Mapping[str, Any]]:

@@ -149,11 +149,43 @@ class PlexServer:
                 entries.extend(_entry(meta, key, show_ids.get(str(meta.get("grandparentRatingKey")))))
         return entries
 
-    def last_views(self) -> dict[str, datetime]:
-        """The latest play per ratingKey from the server's play history; empty when the account may not see it."""
-        latest: dict[str, datetime] = {}
+    def account_id(self, plex_id: int, username: str) -> int:
+        """The signed-in account's id on this server, which its play history is filed under.
+
+        A shared user keeps their plex.tv id on the server, but the owner is a local account (1) that
+        /accounts lists under their username; a user who may not read /accounts is taken by plex.tv id.
+        """
         try:
-            for play in self.paged("status/sessions/history/all", {"sort": "viewedAt:desc"}):
+            container = self._get("accounts")
+        except HttpStatusError as error:
+            if error.status in (401, 403, 404):
+                return plex_id
+            raise
+        except AuthError:
+            return plex_id
+        accounts = [a for a in container.get("Account") or () if isinstance(a, Mapping)]
+        for account in accounts:
+            if str(account.get("id")) == str(plex_id):
+                return plex_id
+        for account in accounts:
+            if username and str(account.get("name") or "") == username and str(account.get("id") or "").isdigit():
+                return int(account["id"])
+        return plex_id
+
+    def last_views(self, account_id: int | None = None) -> dict[str, datetime]:
+        """The account's latest play per ratingKey from the play history; empty when it may not see it.
+
+        Without accountID the owner of a shared server reads everyone's plays: another user's later
+        play would pass for the account's own.
+        """
+        latest: dict[str, datetime] = {}
+        params: dict[str, Any] = {"sort": "viewedAt:desc"}
+        if account_id is not None:
+            params["accountID"] = account_id
+        try:
+            for play in self.paged("status/sessions/history/all", params):
+                if account_id is not None and str(play.get("accountID", account_id)) != str(account_id):
+                    continue  # a server that ignores the filter still lists whose play it is
                 moment = from_epoch(play.get("viewedAt"))
                 key = str(play.get("ratingKey") or "")
                 if moment is not None and key and (key not in latest or moment > latest[key]):
