@@ -19,7 +19,13 @@ from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.settings import load_settings
 from totalrecall.model import Kind
 from totalrecall.sandbox.catalogue import load_catalogue
-from totalrecall.sandbox.fake_plex import SANDBOX_TOKEN, PlexDiscoverFake, PlexServerFake, PlexTvFake
+from totalrecall.sandbox.fake_plex import (
+    SANDBOX_TOKEN,
+    PlexDiscoverFake,
+    PlexMetadataFake,
+    PlexServerFake,
+    PlexTvFake,
+)
 from totalrecall.sandbox.fake_simkl import FakeSimkl, library_state
 from totalrecall.sandbox.fake_trakt import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, FakeTrakt
 from totalrecall.sandbox.libraries.trakt import sample_library
@@ -50,8 +56,9 @@ class Fakes:
         self.trakt.auto_device = ("approve", 1)
         self.server = PlexServerFake()
         self.discover = PlexDiscoverFake()
+        self.metadata = PlexMetadataFake(discover=self.discover)
         self.running: list[Any] = []
-        for fake in (self.simkl, self.trakt, self.server, self.discover):
+        for fake in (self.simkl, self.trakt, self.server, self.discover, self.metadata):
             self.running.append(fake.start())
         self.plex_tv = PlexTvFake(servers=[_server(self.server.url)], auto_approve_after=1, tokens=())
         self.running.append(self.plex_tv.start())
@@ -105,7 +112,7 @@ def _prewrite(base: Path, fakes: Fakes) -> Path:
         f'[simkl]\nclient_id = "{SIMKL_CLIENT}"\nclient_secret = "{SIMKL_SECRET}"\napi_url = "{fakes.simkl.url}"\n\n'
         f'[sources.imdb]\ncsv_dir = "{exports}"\n\n'
         f'[sources.plex]\nplex_tv_url = "{fakes.plex_tv.url}"\ndiscover_url = "{fakes.discover.url}"\n'
-        f'metadata_url = "{fakes.discover.url}"\n'
+        f'metadata_url = "{fakes.metadata.url}"\n'
     )
     return exports
 

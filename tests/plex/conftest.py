@@ -15,7 +15,7 @@ if _HERE not in sys.path:
 
 from plex_helpers import PlexFakes, make_context, server_resource  # noqa: E402
 
-from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexServerFake, PlexTvFake  # noqa: E402
+from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexMetadataFake, PlexServerFake, PlexTvFake  # noqa: E402
 from totalrecall.sources.plex import PlexService  # noqa: E402
 
 
@@ -24,8 +24,10 @@ def plex_fakes() -> Iterator[PlexFakes]:
     # A small page size makes every listing take several pages.
     server = PlexServerFake(max_page_size=3).start()
     discover = PlexDiscoverFake(max_page_size=2).start()
+    # The metadata provider on its own port, as discover_url and metadata_url are separate hosts.
+    metadata = PlexMetadataFake(discover=discover).start()
     tv = PlexTvFake(servers=[server_resource(server.url)]).start()
-    fakes = PlexFakes(tv, server, discover)
+    fakes = PlexFakes(tv, server, discover, metadata)
     try:
         yield fakes
     finally:

@@ -10,7 +10,13 @@ import requests
 
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
-from totalrecall.sandbox.fake_plex import SANDBOX_TOKEN, PlexDiscoverFake, PlexServerFake, PlexTvFake
+from totalrecall.sandbox.fake_plex import (
+    SANDBOX_TOKEN,
+    PlexDiscoverFake,
+    PlexMetadataFake,
+    PlexServerFake,
+    PlexTvFake,
+)
 from totalrecall.sources.base import ServiceContext
 
 SCALE = 0.01
@@ -22,9 +28,10 @@ class PlexFakes:
     tv: PlexTvFake
     server: PlexServerFake
     discover: PlexDiscoverFake
+    metadata: PlexMetadataFake
 
     def all(self) -> list[Any]:
-        return [self.tv, self.server, self.discover]
+        return [self.tv, self.server, self.discover, self.metadata]
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         settings = {
@@ -34,7 +41,7 @@ class PlexFakes:
             "libraries": [],
             "plex_tv_url": self.tv.url,
             "discover_url": self.discover.url,
-            "metadata_url": self.discover.url,
+            "metadata_url": self.metadata.url,
         }
         settings.update(overrides)
         return settings

@@ -166,9 +166,13 @@ def test_watchlist_adds_match_discover_by_external_ids_and_remember_the_match(
     unknown = Item(kind=Kind.MOVIE, ids=Ids(imdb="tt9999999"), title="Nothing")
     result = service.write(DataType.WATCHLIST, [WatchlistEntry(casablanca), WatchlistEntry(office), WatchlistEntry(unknown)], [])
     assert [e.item.title for e in result.added] == ["Casablanca", "The Office"]
-    assert result.excluded[0].reason.startswith("not_found: ")
-    matches = plex_fakes.discover.requests_matching("GET", r"/library/metadata/matches$")
+    assert result.excluded[0].reason.startswith("not_found_on_plex: ")
+    matches = plex_fakes.metadata.requests_matching("GET", r"/library/metadata/matches$")
     assert {m.query["type"][0] for m in matches} == {"1", "2"}
+    # Neither has a tmdb id, and the fake provider finds nothing by guid: Discover search found them.
+    assert {r.query["query"][0] for r in plex_fakes.discover.requests_matching("GET", r"/library/search$")} == {
+        "Casablanca", "The Office", "Nothing"
+    }
     assert {"5d77525730200963c117b9b9", "5d77c2a0095d8c1ba01b7717"} <= set(plex_fakes.discover.watchlisted())
 
     listed = {e.item.title: e for e in service.read(DataType.WATCHLIST)}
@@ -178,9 +182,11 @@ def test_watchlist_adds_match_discover_by_external_ids_and_remember_the_match(
 
     # A new connector (next run) finds the earlier match in data/cache/id/ and asks Discover nothing.
     plex_fakes.discover.clear_log()
+    plex_fakes.metadata.clear_log()
     again = _service(plex_fakes, tmp_path)
     assert again.write(DataType.WATCHLIST, [WatchlistEntry(casablanca)], []).added
-    assert plex_fakes.discover.requests_matching("GET", r"/library/metadata/") == []
+    assert plex_fakes.metadata.requests == []
+    assert plex_fakes.discover.requests_matching("GET", r"/library/search$") == []
     again.close()
 
 
@@ -219,11 +225,11 @@ def test_a_matched_watchlist_add_is_read_back_without_fetching_its_metadata(plex
     casablanca = Item(kind=Kind.MOVIE, ids=Ids(imdb="tt0034583"), title="Casablanca")
     assert service.write(DataType.WATCHLIST, [WatchlistEntry(casablanca)], []).added
     service.close()
-    plex_fakes.discover.clear_log()
+    plex_fakes.metadata.clear_log()
     again = _service(plex_fakes, tmp_path)
     listed = {e.item.title: e for e in again.read(DataType.WATCHLIST)}
     assert listed["Casablanca"].item.ids.imdb == "tt0034583"
-    assert plex_fakes.discover.requests_matching("GET", r"^/library/metadata/5d77525730200963c117b9b9$") == []
+    assert plex_fakes.metadata.requests_matching("GET", r"^/library/metadata/5d77525730200963c117b9b9$") == []
     again.close()
 
 
@@ -240,11 +246,12 @@ def test_a_watchlist_add_is_read_back_with_its_listed_time_without_asking_user_s
     stamped = next(r["watchlistedAt"] for r in plex_fakes.discover.state["watchlist"] if r["key"] == "5d77525730200963c117b9b9")
 
     plex_fakes.discover.clear_log()
+    plex_fakes.metadata.clear_log()
     again = _service(plex_fakes, tmp_path)
     listed = {e.item.title: e for e in again.read(DataType.WATCHLIST)}
     again.close()
     added_at = listed["Casablanca"].added_at
     assert added_at is not None and abs(added_at.timestamp() - stamped) <= 2
     assert listed["Casablanca"].item.ids.imdb == "tt0034583"
-    assert plex_fakes.discover.requests_matching("GET", r"^/library/metadata/") == []
+    assert plex_fakes.metadata.requests == []
     assert {r.path for r in plex_fakes.discover.requests} == {"/library/sections/watchlist/all"}  # listing pages only

@@ -12,7 +12,7 @@ from totalrecall.config.paths import Paths
 from totalrecall.config.settings import parse_settings
 from totalrecall.pipeline.interpreter import Interpreter, RunOptions
 from totalrecall.pipeline.validate import load_pipeline
-from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexServerFake, PlexTvFake
+from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexMetadataFake, PlexServerFake, PlexTvFake
 from totalrecall.sandbox.libraries.plex import PLEX_SERVER_PORT, PlexSandbox, sandbox_servers
 from totalrecall.sandbox.libraries.shelves import ShelfA, ShelfB, ShelfC
 from totalrecall.sandbox.runner import sandbox_config
@@ -27,13 +27,14 @@ def test_sandbox_plex_with_the_shelves_converges_in_two_runs(tmp_path: Path) -> 
     # The sandbox's own fakes and state files, on free ports so a served sandbox elsewhere does not clash.
     server = PlexServerFake(state_path=tmp_path / "fakes" / "plex_server.json").start()
     discover = PlexDiscoverFake(state_path=tmp_path / "fakes" / "plex_discover.json").start()
+    metadata = PlexMetadataFake(discover=discover).start()
     servers = sandbox_servers()
     for connection in servers[0]["connections"]:
         connection["uri"] = connection["uri"].replace(str(PLEX_SERVER_PORT), str(server.port))
     tv = PlexTvFake(servers=servers, state_path=tmp_path / "fakes" / "plex_tv.json").start()
     try:
         config = sandbox_config(tmp_path, services)
-        config["sources"]["plex"].update(plex_tv_url=tv.url, discover_url=discover.url, metadata_url=discover.url)
+        config["sources"]["plex"].update(plex_tv_url=tv.url, discover_url=discover.url, metadata_url=metadata.url)
         settings = parse_settings(config)
         credentials = CredentialStore(tmp_path / "credentials.toml")
         credentials.update(plex.credentials())
@@ -52,7 +53,7 @@ def test_sandbox_plex_with_the_shelves_converges_in_two_runs(tmp_path: Path) -> 
         assert all(not r.added and not r.removed for r in second.results.values())
         assert [r for fake in (server, discover) for r in fake.requests if r.method != "GET"] == []
     finally:
-        for fake in (tv, server, discover):
+        for fake in (tv, server, discover, metadata):
             fake.stop()
     # Writes were kept in the sandbox's state files, so the next sandbox run continues from them.
     assert '"userRating": 9.0' in (tmp_path / "fakes" / "plex_server.json").read_text()

@@ -21,7 +21,7 @@ from totalrecall.model import DataType, HistoryGranularity, dump_entries
 from totalrecall.pipeline.interpreter import Interpreter, RunOptions
 from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sandbox.fake_imdb import FakeImdb
-from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexServerFake, PlexTvFake
+from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexMetadataFake, PlexServerFake, PlexTvFake
 from totalrecall.sandbox.fake_simkl import FakeSimkl
 from totalrecall.sandbox.fake_trakt import FakeTrakt
 from totalrecall.sandbox.fakebase import FakeService
@@ -105,9 +105,11 @@ class World:
 
             server = PlexServerFake(state_path=state / "plex_server.json")
             discover = PlexDiscoverFake(state_path=state / "plex_discover.json")
-            server.time_scale = discover.time_scale = TIME_SCALE
+            metadata = PlexMetadataFake(discover=discover)
+            server.time_scale = discover.time_scale = metadata.time_scale = TIME_SCALE
             self.fakes["plex_server"] = server.start()
             self.fakes["plex_discover"] = discover.start()
+            self.fakes["plex_metadata"] = metadata.start()
             tv = PlexTvFake(servers=[_server_resource(server.url, SANDBOX_TOKEN)], state_path=state / "plex_tv.json")
             tv.time_scale = TIME_SCALE
             self.fakes["plex_tv"] = tv
@@ -131,7 +133,7 @@ class World:
         if "plex" in self.names:
             discover = self.fakes["plex_discover"].url
             config["sources"]["plex"] = {**sandbox["sources"]["plex"], "plex_tv_url": self.fakes["plex_tv"].url,
-                                         "discover_url": discover, "metadata_url": discover}
+                                         "discover_url": discover, "metadata_url": self.fakes["plex_metadata"].url}
         if "imdb" in self.names:
             config["sources"]["imdb"] = {**sandbox["sources"]["imdb"], "site_url": self.fakes["imdb"].url}
         config["resolution"]["source_preference"] = [n for n in config["resolution"]["source_preference"]

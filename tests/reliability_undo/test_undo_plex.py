@@ -8,7 +8,13 @@ from pathlib import Path
 from reliability_undo.undo_helpers import NOW, UndoWorld, changed, imdb_of, movie
 
 from totalrecall.model import DataType
-from totalrecall.sandbox.fake_plex import SANDBOX_TOKEN, PlexDiscoverFake, PlexServerFake, PlexTvFake
+from totalrecall.sandbox.fake_plex import (
+    SANDBOX_TOKEN,
+    PlexDiscoverFake,
+    PlexMetadataFake,
+    PlexServerFake,
+    PlexTvFake,
+)
 
 DATA_TYPES = (DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY)
 # Listed by undo: a title back on the watchlist is listed at the undo's time; a film watched again is
@@ -18,10 +24,12 @@ CAVEATS = {DataType.WATCHLIST: ("added_at",), DataType.WATCH_HISTORY: ("watched_
 
 def test_undo_restores_plex(tmp_path: Path) -> None:
     server, discover = PlexServerFake().start(), PlexDiscoverFake().start()
+    # The shelf's titles carry only an imdb id: a provider that answers the guid form finds them.
+    metadata = PlexMetadataFake(discover=discover, guid_matches=True).start()
     tv = PlexTvFake().start()
     try:
         settings = {"enabled": True, "server_url": server.url, "plex_tv_url": tv.url, "discover_url": discover.url,
-                    "metadata_url": discover.url}
+                    "metadata_url": metadata.url}
         world = UndoWorld(tmp_path / "base", "plex", "sources.plex", settings,
                           {"plex_token": SANDBOX_TOKEN, "plex_client_identifier": "undo-test-client"})
         world.run()  # the shelf now holds Plex's library; baselines for removals
@@ -50,5 +58,5 @@ def test_undo_restores_plex(tmp_path: Path) -> None:
         assert any("a view count it had before is not restored" in caveat for caveat in caveats), caveats
         assert any("watched again, with the time of the undo" in caveat for caveat in caveats), caveats
     finally:
-        for fake in (server, discover, tv):
+        for fake in (server, discover, metadata, tv):
             fake.stop()

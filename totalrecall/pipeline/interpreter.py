@@ -27,7 +27,7 @@ from totalrecall.pipeline.steps import CollectStep, DistributeStep, FilterStep, 
 from totalrecall.resolve.filters import apply_filter
 from totalrecall.resolve.membership import resolve
 from totalrecall.resolve.options import Resolution, ResolveOptions
-from totalrecall.sources.base import Excluded, Service, ServiceContext, WriteResult
+from totalrecall.sources.base import Excluded, Service, ServiceContext, WriteResult, refusal_error
 
 __all__ = ["RunOptions", "RunReport", "Interpreter", "ALL"]
 
@@ -444,6 +444,11 @@ class Interpreter:
                     self._fail(plan.target, error)
                     continue
                 journal.done(sequence, result.added, result.removed)
+                refused = refusal_error(plan.target, plan.data_type, result)
+                if refused is not None:
+                    # Refused alike, every write: the service is failing; nothing is excluded for good.
+                    self._fail(plan.target, refused)
+                    continue
             self.report.results[(plan.target, plan.data_type)] = result
             self._write_distribute_files(plan, (*plan.excluded, *result.excluded))
             after = _apply_result(held, result, plan.data_type)

@@ -1,4 +1,4 @@
-"""Fakes of plex.tv (PINs, resources), Plex Discover with the metadata provider, and a Plex Media Server."""
+"""Fakes of plex.tv (PINs, account, resources), Plex Discover, the metadata provider and a Plex Media Server."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ __all__ = [
     "load_plex_library",
     "PlexTvFake",
     "PlexDiscoverFake",
+    "PlexMetadataFake",
     "PlexServerFake",
 ]
 
@@ -351,11 +352,41 @@ def _iso(epoch: int) -> str:
 # -- Discover and the metadata provider --------------------------------------------------------------------
 
 
+def _cloud_metadata(entry: CatalogueEntry, guids: bool) -> dict[str, Any]:
+    """A title as discover.provider.plex.tv and metadata.provider.plex.tv describe it."""
+    key = _key_of(entry)
+    meta: dict[str, Any] = {
+        "ratingKey": key,
+        "key": f"/library/metadata/{key}",
+        "guid": entry.ids.plex,
+        "type": entry.kind.value,
+        "title": entry.title,
+        "year": entry.year,
+        "slug": entry.ids.slug or "",
+        "publicPagesURL": f"https://watch.plex.tv/{entry.kind.value}/{entry.ids.slug or key}",
+        "userState": True,
+    }
+    if guids:
+        meta["Guid"] = _guid_list(entry)
+    return meta
+
+
+def _cloud_titles(catalogue: Catalogue) -> dict[str, CatalogueEntry]:
+    return {_key_of(t): t for t in catalogue if t.ids.plex}
+
+
+def _no_watchlist_here() -> FakeHTTPError:
+    # What metadata.provider.plex.tv has answered for the watchlist since August 2025 (python-plexapi
+    # issue #1541, Kometa #2745): the watchlist and its actions live on discover.provider.plex.tv.
+    return _errors(404, 1002, "Section 'watchlist' not found")
+
+
 class PlexDiscoverFake(_PlexFake):
-    """discover.provider.plex.tv and metadata.provider.plex.tv on one port: the watchlist and its actions.
+    """discover.provider.plex.tv: the account's watchlist, its add/remove actions, and Discover search.
 
     Every movie and show of the shared catalogue exists in Discover; the server holds only some of them,
-    so watchlisted titles that are not on the server are the Discover-only ones.
+    so watchlisted titles that are not on the server are the Discover-only ones. Metadata, userState and
+    matches are on the metadata provider (PlexMetadataFake), on its own port as in real life.
     """
 
     name = "plex-discover"
@@ -370,29 +401,20 @@ class PlexDiscoverFake(_PlexFake):
         return {"watchlist": watchlist}
 
     def _titles(self) -> dict[str, CatalogueEntry]:
-        return {_key_of(t): t for t in self.catalogue if t.ids.plex}
-
-    def _metadata(self, entry: CatalogueEntry, guids: bool) -> dict[str, Any]:
-        key = _key_of(entry)
-        meta: dict[str, Any] = {
-            "ratingKey": key,
-            "key": f"/library/metadata/{key}",
-            "guid": entry.ids.plex,
-            "type": entry.kind.value,
-            "title": entry.title,
-            "year": entry.year,
-            "slug": entry.ids.slug or "",
-            "publicPagesURL": f"https://watch.plex.tv/{entry.kind.value}/{entry.ids.slug or key}",
-            "userState": True,
-        }
-        if guids:
-            meta["Guid"] = _guid_list(entry)
-        return meta
+        return _cloud_titles(self.catalogue)
 
     def watchlisted(self) -> list[str]:
         """The keys on the watchlist, for tests."""
         with self.lock:
             return [record["key"] for record in self.state["watchlist"]]
+
+    def watchlisted_at(self, key: str) -> int | None:
+        """When a title was put on the watchlist (None: not on it); the metadata provider's userState asks."""
+        with self.lock:
+            for record in self.state["watchlist"]:
+                if record["key"] == key:
+                    return int(record["watchlistedAt"])
+        return None
 
     @route("GET", r"/library/sections/watchlist/(?P<filter>all|available|released)")
     def watchlist(self, request: FakeRequest, filter: str) -> FakeResponse:  # noqa: A002 - the path's name
@@ -408,7 +430,7 @@ class PlexDiscoverFake(_PlexFake):
         else:
             records.sort(key=lambda r: r["watchlistedAt"], reverse=direction != "asc")
         items = [
-            self._metadata(titles[r["key"]], guids=False)
+            _cloud_metadata(titles[r["key"]], guids=False)
             for r in records
             if libtype in (None, "", titles[r["key"]].kind.value)
         ]
@@ -418,40 +440,28 @@ class PlexDiscoverFake(_PlexFake):
             {"librarySectionID": "watchlist", "librarySectionTitle": "Watchlist", "identifier": "tv.plex.provider.discover"},
         )
 
-    @route("GET", r"/library/metadata/matches")
-    def matches(self, request: FakeRequest) -> FakeResponse:
+    @route("GET", r"/library/search")
+    def search(self, request: FakeRequest) -> FakeResponse:
+        """Discover search (python-plexapi searchDiscover): hits grouped in SearchResults, without Guid lists."""
         self.require_token(request)
         self.require_client(request)
-        kind = {"1": Kind.MOVIE, "2": Kind.SHOW}.get(request.arg("type") or "")
-        guid = request.arg("guid") or ""
-        namespace, _, value = guid.partition("://")
-        if kind is None or namespace not in ("imdb", "tmdb", "tvdb") or not value:
-            raise _errors(400, 1000, "type (1 or 2) and guid (imdb://, tmdb:// or tvdb://) are required")
-        entry = self.catalogue_title(namespace, value, kind)
-        found = [self._metadata(entry, guids=request.arg("includeGuids") == "1")] if entry and entry.ids.plex else []
-        return self.answer(request, {"MediaContainer": {"size": len(found), "identifier": "tv.plex.provider.metadata", "Metadata": found}})
-
-    @route("GET", r"/library/metadata/(?P<key>[0-9a-f]{24})")
-    def metadata(self, request: FakeRequest, key: str) -> FakeResponse:
-        self.require_token(request)
-        self.require_client(request)
-        entry = self._titles().get(key)
-        if entry is None:
-            raise _errors(404, 1002, "Not Found")
-        return self.answer(request, {"MediaContainer": {"size": 1, "identifier": "tv.plex.provider.metadata", "Metadata": [self._metadata(entry, guids=True)]}})
-
-    @route("GET", r"/library/metadata/(?P<key>[0-9a-f]{24})/userState")
-    def user_state(self, request: FakeRequest, key: str) -> FakeResponse:
-        self.require_token(request)
-        self.require_client(request)
-        entry = self._titles().get(key)
-        if entry is None:
-            raise _errors(404, 1002, "Not Found")
-        state: dict[str, Any] = {"ratingKey": key, "type": entry.kind.value, "viewCount": 0}
-        for record in self.state["watchlist"]:
-            if record["key"] == key:
-                state["watchlistedAt"] = record["watchlistedAt"]
-        return self.answer(request, {"MediaContainer": {"size": 1, "UserState": [state]}})
+        query = (request.arg("query") or "").strip().lower()
+        if not query:
+            raise _errors(400, 1000, "query is required")
+        types = {"movies": Kind.MOVIE, "movie": Kind.MOVIE, "tv": Kind.SHOW, "show": Kind.SHOW}
+        wanted = {types[t] for t in (request.arg("searchTypes") or "movies,tv").split(",") if t in types}
+        try:
+            limit = int(request.arg("limit") or 30)
+        except ValueError:
+            raise _errors(400, 1000, "limit must be an integer") from None
+        words = query.split()
+        hits = [
+            {"score": 1.0, "Metadata": _cloud_metadata(entry, guids=False)}
+            for entry in self._titles().values()
+            if entry.kind in wanted and all(word in entry.title.lower() for word in words)
+        ][:limit]
+        group = {"id": "external", "title": "More Ways To Watch", "size": len(hits), "SearchResult": hits}
+        return self.answer(request, {"MediaContainer": {"size": len(hits), "SearchResults": [group]}})
 
     def _action_key(self, request: FakeRequest) -> str:
         self.require_token(request)
@@ -475,6 +485,84 @@ class PlexDiscoverFake(_PlexFake):
         key = self._action_key(request)
         self.state["watchlist"] = [r for r in self.state["watchlist"] if r["key"] != key]
         return FakeResponse(200)
+
+
+class PlexMetadataFake(_PlexFake):
+    """metadata.provider.plex.tv: title metadata with its Guid list, userState, and `matches` look-ups.
+
+    It holds no watchlist: reads of /library/sections/watchlist/… and the watchlist actions answer 404
+    "Section 'watchlist' not found", as the real host has since August 2025. `userState` reports the
+    watchlist kept by the `discover` fake.
+
+    `matches` answers the forms as the evidence shows: `title=tmdb-<id>` with `type` (CrossWatch; PMS's
+    own match hack) finds the title; a plain `title` finds titles of that name. `guid=<ns>://<id>` is
+    documented only for custom metadata providers (as a POST body), so by default it finds nothing;
+    `guid_matches=True` makes it find the title, for a test of a provider that honours it.
+    """
+
+    name = "plex-metadata"
+
+    def __init__(self, *, discover: PlexDiscoverFake | None = None, guid_matches: bool = False, **kwargs: Any) -> None:
+        self.discover = discover
+        self.guid_matches = guid_matches
+        super().__init__(**kwargs)
+
+    def _titles(self) -> dict[str, CatalogueEntry]:
+        return _cloud_titles(self.catalogue)
+
+    @route("GET", r"/library/sections/watchlist(?:/.*)?")
+    @route("PUT", r"/actions/(?:addToWatchlist|removeFromWatchlist)")
+    def no_watchlist(self, request: FakeRequest) -> FakeResponse:
+        self.require_token(request)
+        raise _no_watchlist_here()
+
+    @route("GET", r"/library/metadata/matches")
+    def matches(self, request: FakeRequest) -> FakeResponse:
+        self.require_token(request)
+        self.require_client(request)
+        kind = {"1": Kind.MOVIE, "2": Kind.SHOW, "movie": Kind.MOVIE, "show": Kind.SHOW}.get(request.arg("type") or "")
+        guid = request.arg("guid") or ""
+        title = (request.arg("title") or "").strip()
+        if kind is None or not (guid or title):
+            raise _errors(400, 1000, "type (movie or show) and a title are required")
+        found: list[CatalogueEntry] = []
+        if title.lower().startswith("tmdb-") and title[5:].isdigit():
+            entry = self.catalogue_title("tmdb", title[5:], kind)
+            found = [entry] if entry is not None else []
+        elif title:
+            year = request.arg("year")
+            found = [
+                t for t in self._titles().values()
+                if t.kind is kind and t.title.lower() == title.lower() and (not year or str(t.year) == year)
+            ]
+        elif self.guid_matches:
+            namespace, _, value = guid.partition("://")
+            entry = self.catalogue_title(namespace, value, kind) if namespace in ("imdb", "tmdb", "tvdb") and value else None
+            found = [entry] if entry is not None else []
+        metadata = [_cloud_metadata(e, guids=request.arg("includeGuids") == "1") for e in found if e.ids.plex]
+        return self.answer(request, {"MediaContainer": {"size": len(metadata), "identifier": "tv.plex.provider.metadata", "Metadata": metadata}})
+
+    @route("GET", r"/library/metadata/(?P<key>[0-9a-f]{24})")
+    def metadata(self, request: FakeRequest, key: str) -> FakeResponse:
+        self.require_token(request)
+        self.require_client(request)
+        entry = self._titles().get(key)
+        if entry is None:
+            raise _errors(404, 1002, "Not Found")
+        return self.answer(request, {"MediaContainer": {"size": 1, "identifier": "tv.plex.provider.metadata", "Metadata": [_cloud_metadata(entry, guids=True)]}})
+
+    @route("GET", r"/library/metadata/(?P<key>[0-9a-f]{24})/userState")
+    def user_state(self, request: FakeRequest, key: str) -> FakeResponse:
+        self.require_token(request)
+        self.require_client(request)
+        entry = self._titles().get(key)
+        if entry is None:
+            raise _errors(404, 1002, "Not Found")
+        state: dict[str, Any] = {"ratingKey": key, "type": entry.kind.value, "viewCount": 0}
+        listed = self.discover.watchlisted_at(key) if self.discover is not None else None
+        if listed is not None:
+            state["watchlistedAt"] = listed
+        return self.answer(request, {"MediaContainer": {"size": 1, "UserState": [state]}})
 
 
 # -- the Plex Media Server -------------------------------------------------------------------------------

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from totalrecall.errors import SourceError
 from totalrecall.model import Capabilities, DataType, Entry
 
 if TYPE_CHECKING:
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
 
-__all__ = ["Service", "ServiceContext", "WriteResult", "Excluded"]
+__all__ = ["Service", "ServiceContext", "WriteResult", "Excluded", "refusal_error"]
 
 
 @attrs.frozen
@@ -23,11 +24,14 @@ class Excluded:
 
     `retry` marks a passing reason (the write's outcome was unknown): the entry is offered again on the
     next sync instead of being left behind by the incremental cut-off like a title the target lacks.
+    `status` is the HTTP status with which the service refused the write that carried the entry (None
+    when nothing was sent for it, or the answer was no refusal): see `WriteResult.uniform_refusal`.
     """
 
     entry: Entry
     reason: str
     retry: bool = False
+    status: int | None = None
 
 
 @attrs.frozen
@@ -43,6 +47,34 @@ class WriteResult:
     removed: tuple[Entry, ...] = ()
     excluded: tuple[Excluded, ...] = ()
     left: Mapping[DataType, tuple[Entry, ...]] = attrs.field(factory=dict)
+
+    def uniform_refusal(self) -> Excluded | None:
+        """One of the refusals, when the service took nothing and refused every write it was sent the same
+        way (one status, at least twice).
+
+        Titles a service lacks are refused one by one and differently; a wrong host, a retired endpoint or
+        a broken account refuses them all alike (Plex's metadata host answers every watchlist action 404).
+        Such a write is a failure of the service, not a list of excluded titles.
+        """
+        if self.added or self.removed:
+            return None
+        refused = [item for item in self.excluded if item.status is not None]
+        if len(refused) < 2 or len({item.status for item in refused}) != 1:
+            return None
+        return refused[0]
+
+
+def refusal_error(service: str, data_type: DataType, result: WriteResult) -> SourceError | None:
+    """The failure to report when `result` is a uniform refusal (see WriteResult.uniform_refusal)."""
+    refusal = result.uniform_refusal()
+    if refusal is None:
+        return None
+    count = sum(1 for item in result.excluded if item.status is not None)
+    return SourceError(
+        service,
+        f"refused all {count} {data_type.value} writes with HTTP {refusal.status} ({refusal.reason}); "
+        "nothing was taken, so this is the service failing, not titles it lacks",
+    )
 
 
 @attrs.frozen

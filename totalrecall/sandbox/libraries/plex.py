@@ -1,19 +1,28 @@
-"""The sandbox Plex: fake plex.tv, Discover and a Plex Media Server on fixed ports, found through plex.tv."""
+"""The sandbox Plex: fake plex.tv, Discover, the metadata provider and a Plex Media Server on fixed ports."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from totalrecall.sandbox.fake_plex import SANDBOX_TOKEN, PlexDiscoverFake, PlexServerFake, PlexTvFake
+from totalrecall.sandbox.fake_plex import (
+    SANDBOX_TOKEN,
+    PlexDiscoverFake,
+    PlexMetadataFake,
+    PlexServerFake,
+    PlexTvFake,
+)
 from totalrecall.sandbox.fakebase import FakeService
 from totalrecall.sandbox.plugins import SandboxService, sandbox_services
 
-__all__ = ["PlexSandbox", "PLEX_TV_PORT", "PLEX_SERVER_PORT", "PLEX_DISCOVER_PORT"]
+__all__ = ["PlexSandbox", "PLEX_TV_PORT", "PLEX_SERVER_PORT", "PLEX_DISCOVER_PORT", "PLEX_METADATA_PORT"]
 
 PLEX_TV_PORT = 18233
 PLEX_SERVER_PORT = 18234
 PLEX_DISCOVER_PORT = 18235
+# Discover and the metadata provider are two hosts in real life; two ports here, so a request sent to
+# the wrong one fails in the sandbox as it would against Plex.
+PLEX_METADATA_PORT = 18237
 # Nothing listens on port 1: the server's first (local) connection is dead, as a stale LAN address is,
 # so every sandbox run exercises choosing the next reachable connection.
 _DEAD_LOCAL = "http://127.0.0.1:1"
@@ -40,7 +49,7 @@ def sandbox_servers() -> list[dict[str, Any]]:
 @sandbox_services.register("plex")
 class PlexSandbox(SandboxService):
     name = "plex"
-    ports = (PLEX_TV_PORT, PLEX_SERVER_PORT, PLEX_DISCOVER_PORT)
+    ports = (PLEX_TV_PORT, PLEX_SERVER_PORT, PLEX_DISCOVER_PORT, PLEX_METADATA_PORT)
     order = 40
 
     def config(self, folder: Path) -> dict[str, Any]:
@@ -51,7 +60,7 @@ class PlexSandbox(SandboxService):
                     "server_url": "",
                     "plex_tv_url": _url(PLEX_TV_PORT),
                     "discover_url": _url(PLEX_DISCOVER_PORT),
-                    "metadata_url": _url(PLEX_DISCOVER_PORT),
+                    "metadata_url": _url(PLEX_METADATA_PORT),
                 }
             }
         }
@@ -61,10 +70,12 @@ class PlexSandbox(SandboxService):
 
     def _fakes(self, folder: Path) -> list[FakeService]:
         state = folder / "fakes"
+        discover = PlexDiscoverFake(port=PLEX_DISCOVER_PORT, state_path=state / "plex_discover.json")
         return [
             PlexTvFake(servers=sandbox_servers(), auto_approve_after=2, port=PLEX_TV_PORT, state_path=state / "plex_tv.json"),
             PlexServerFake(port=PLEX_SERVER_PORT, state_path=state / "plex_server.json"),
-            PlexDiscoverFake(port=PLEX_DISCOVER_PORT, state_path=state / "plex_discover.json"),
+            discover,
+            PlexMetadataFake(discover=discover, port=PLEX_METADATA_PORT),
         ]
 
     def seed(self, folder: Path) -> None:

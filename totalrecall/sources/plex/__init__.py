@@ -221,13 +221,17 @@ class PlexService(Service):
         for entry in adds:
             key = discover.match(entry.item)
             if key is None:
-                excluded.append(Excluded(entry, "not_found: Plex Discover has no title with these ids"))
+                excluded.append(
+                    Excluded(entry, "not_found_on_plex: neither Plex's matches nor Discover search confirm this title")
+                )
                 continue
             try:
                 discover.add(key, new=key not in listed)
             except HttpStatusError as error:
                 if error.status in (400, 404):
-                    excluded.append(Excluded(entry, f"rejected: Plex Discover refused the title ({error.status})"))
+                    excluded.append(
+                        Excluded(entry, f"rejected: Plex Discover refused the title ({error.status})", status=error.status)
+                    )
                     continue
                 raise
             listed.add(key)

@@ -29,6 +29,9 @@ from totalrecall.sources.plex.mapping import (
 __all__ = ["WATCHLIST_PAGE_SIZE", "DiscoverItem", "Discover"]
 
 WATCHLIST_PAGE_SIZE = 100
+_ID_NAMESPACES = ("imdb", "tmdb", "tvdb")
+# Discover ranks by relevance: the title sought is among the first hits or the search does not know it.
+_SEARCH_LIMIT = 10
 
 
 class DiscoverItem:
@@ -68,7 +71,8 @@ class _IdCache:
 
 
 class Discover:
-    """Requests to discover.provider.plex.tv (watchlist) and metadata.provider.plex.tv (metadata, actions)."""
+    """Requests to discover.provider.plex.tv (the watchlist, its actions, search) and metadata.provider.plex.tv
+    (metadata with Guid lists, userState, matches)."""
 
     def __init__(
         self,
@@ -97,8 +101,10 @@ class Discover:
             raise token_rejected("Plex Discover") from None
 
     def _put(self, path: str, params: Mapping[str, Any]) -> requests.Response:
+        # The watchlist actions moved with the watchlist to the Discover host in August 2025; the
+        # metadata host answers them 404 "Section 'watchlist' not found" (python-plexapi #1541).
         try:
-            return self.metadata.request("PUT", path, params=params)
+            return self.discover.request("PUT", path, params=params)
         except AuthError:
             raise token_rejected("Plex Discover") from None
 
@@ -180,40 +186,122 @@ class Discover:
         return None
 
     def match(self, item: Item) -> str | None:
-        """The Discover ratingKey of a movie or show, by its plex guid or its imdb, tmdb or tvdb id."""
+        """The Discover ratingKey of a movie or show, or None when Plex has no title confirmed to be it.
+
+        Its plex guid gives the key at once. Else a chain, each step tried when the one before finds
+        nothing: `matches?guid=<ns>://<id>` (documented only for custom providers, so it may find
+        nothing), `matches?title=tmdb-<id>` (CrossWatch's form), then Discover search by title, keeping
+        only a hit whose ids (or, when Plex lists none, title and year) confirm it. Found keys are
+        remembered in data/cache/id/ under every id of the item, so later runs ask nothing.
+        """
         if item.ids.plex and item.ids.plex.startswith(f"plex://{item.kind.value}/"):
             return discover_key(item.ids.plex)
-        for namespace in ("imdb", "tmdb", "tvdb"):
-            value = getattr(item.ids, namespace)
-            if value is None:
+        ids = [(ns, getattr(item.ids, ns)) for ns in _ID_NAMESPACES if getattr(item.ids, ns) is not None]
+        for namespace, value in ids:
+            remembered = self.cache.matches.get(f"{item.kind.value}:{namespace}:{value}")
+            if remembered:
+                return remembered
+        found = self._match_by_guid(item, ids) or self._match_by_tmdb_title(item) or self._match_by_search(item)
+        if found is None:
+            return None
+        key = str(found.get("ratingKey") or discover_key(found.get("guid")) or "")
+        if not key:
+            return None
+        for namespace, value in ids:
+            self.cache.matches[f"{item.kind.value}:{namespace}:{value}"] = key
+        guid = str(found.get("guid") or "")
+        if guid and found.get("Guid") and guid not in self.cache.ids:
+            # The match carries the Guid list the next watchlist read would fetch the metadata for:
+            # remembered now, that read costs no request per added title.
+            self.cache.ids[guid] = converter.unstructure(parse_guids(metadata_guids(found)).own)
+        self.cache.dirty = True
+        return key
+
+    def _ask(self, client: HttpClient, path: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A look-up; a form the host does not know (400) or a title it lacks (404) is an empty answer."""
+        try:
+            return self._get(client, path, params)
+        except HttpStatusError as error:
+            if error.status in (400, 404):
+                return {}
+            raise
+
+    def _confirmed(self, item: Item, candidates: Any) -> Mapping[str, Any] | None:
+        """The first candidate of the item's kind whose listed ids agree with the item's (if it lists any)."""
+        for meta in candidates or ():
+            if not isinstance(meta, Mapping) or kind_of(meta) is not item.kind:
                 continue
-            remembered = f"{item.kind.value}:{namespace}:{value}"
-            if remembered in self.cache.matches:
-                return self.cache.matches[remembered]
-            try:
-                container = self._get(
-                    self.metadata,
-                    "library/metadata/matches",
-                    {"type": PLEX_TYPES[item.kind], "guid": f"{namespace}://{value}", "includeGuids": 1},
-                )
-            except HttpStatusError as error:
-                if error.status == 404:
-                    continue
-                raise
-            for meta in container.get("Metadata") or ():
-                if not isinstance(meta, Mapping) or kind_of(meta) is not item.kind:
-                    continue
-                key = str(meta.get("ratingKey") or discover_key(meta.get("guid")) or "")
-                if key:
-                    self.cache.matches[remembered] = key
-                    guid = str(meta.get("guid") or "")
-                    if guid and meta.get("Guid") and guid not in self.cache.ids:
-                        # The match carries the Guid list the next watchlist read would fetch the
-                        # metadata for: remembered now, that read costs no request per added title.
-                        self.cache.ids[guid] = converter.unstructure(parse_guids(metadata_guids(meta)).own)
-                    self.cache.dirty = True
-                    return key
+            listed = parse_guids(metadata_guids(meta)).own
+            if _ids_agree(item.ids, listed) is not False:
+                return meta
         return None
+
+    def _match_by_guid(self, item: Item, ids: list[tuple[str, Any]]) -> Mapping[str, Any] | None:
+        for namespace, value in ids:
+            container = self._ask(
+                self.metadata,
+                "library/metadata/matches",
+                {"type": PLEX_TYPES[item.kind], "guid": f"{namespace}://{value}", "includeGuids": 1},
+            )
+            found = self._confirmed(item, container.get("Metadata"))
+            if found is not None:
+                return found
+        return None
+
+    def _match_by_tmdb_title(self, item: Item) -> Mapping[str, Any] | None:
+        if item.ids.tmdb is None:
+            return None
+        container = self._ask(
+            self.metadata,
+            "library/metadata/matches",
+            {"type": item.kind.value, "title": f"tmdb-{item.ids.tmdb}", "includeGuids": 1},
+        )
+        return self._confirmed(item, container.get("Metadata"))
+
+    def _match_by_search(self, item: Item) -> Mapping[str, Any] | None:
+        """Discover search by title: a hit counts only when its ids, or its title and year, confirm it."""
+        if not item.title:
+            return None
+        container = self._ask(
+            self.discover,
+            "library/search",
+            {
+                "query": item.title,
+                "limit": _SEARCH_LIMIT,
+                "searchTypes": "movies" if item.kind is Kind.MOVIE else "tv",
+                "searchProviders": "discover",
+                "includeMetadata": 1,
+                "includeGuids": 1,
+            },
+        )
+        hits = [
+            result["Metadata"]
+            for group in container.get("SearchResults") or ()
+            if isinstance(group, Mapping)
+            for result in group.get("SearchResult") or ()
+            if isinstance(result, Mapping) and isinstance(result.get("Metadata"), Mapping)
+        ]
+        for meta in hits:
+            if kind_of(meta) is not item.kind:
+                continue
+            same_title = _plain(meta.get("title")) == _plain(item.title)
+            same_year = item.year is not None and str(meta.get("year") or "") == str(item.year)
+            if not meta.get("Guid") and not (same_title or same_year):
+                continue  # not worth a metadata request: neither its title nor its year fits
+            full = meta if meta.get("Guid") else self._full_metadata(meta)
+            agree = _ids_agree(item.ids, parse_guids(metadata_guids(full)).own)
+            if agree is True or (agree is None and same_title and same_year):
+                return full
+        return None
+
+    def _full_metadata(self, meta: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The hit's metadata with its Guid list (search results carry none); the hit itself if gone."""
+        key = str(meta.get("ratingKey") or discover_key(meta.get("guid")) or "")
+        if not key:
+            return meta
+        container = self._ask(self.metadata, f"library/metadata/{key}", {"includeGuids": 1})
+        found = [m for m in container.get("Metadata") or () if isinstance(m, Mapping)]
+        return found[0] if found else meta
 
     # -- writing --------------------------------------------------------------------------------------
 
@@ -232,6 +320,25 @@ class Discover:
     def close(self) -> None:
         self.cache.save()
 
+
+
+def _plain(title: Any) -> str:
+    """A title for comparing: case, accents' absence and punctuation do not count."""
+    return "".join(ch for ch in str(title or "").casefold() if ch.isalnum())
+
+
+def _ids_agree(wanted: Ids, listed: Ids) -> bool | None:
+    """True when the listed ids share one with the wanted ones and contradict none; None when nothing
+    can be compared (Plex lists no id the item has); False on a contradiction."""
+    shared = False
+    for namespace in _ID_NAMESPACES:
+        mine, theirs = getattr(wanted, namespace), getattr(listed, namespace)
+        if mine is None or theirs is None:
+            continue
+        if mine != theirs:
+            return False
+        shared = True
+    return True if shared else None
 
 
 def _answered_at(response: requests.Response) -> int:

@@ -279,7 +279,9 @@ class TraktService(Service):
                     _log.warning("%s: %s", self.context.name, reason)
                     break
                 if error.status in (400, 422):
-                    excluded.extend(Excluded(p.entry, f"rejected: trakt answered {error.status} to {path}") for p in batch)
+                    # A refused batch is a refusal of the request, not of its titles (status: see uniform_refusal).
+                    reason = f"rejected: trakt answered {error.status} to {path}"
+                    excluded.extend(Excluded(p.entry, reason, status=error.status) for p in batch)
                     continue
                 raise
             except AmbiguousWriteError as error:
