@@ -167,3 +167,19 @@ def _refused(status: int | None) -> Excluded:
 )
 def test_a_uniform_refusal_is_every_sent_write_refused_with_one_status(result: WriteResult, failure: bool) -> None:
     assert (result.uniform_refusal() is not None) is failure
+
+
+def test_the_plex_fakes_take_nothing_from_the_connector() -> None:
+    """A fake that imports the connector's constants or parsers would agree with its mistakes."""
+    import ast
+
+    import totalrecall.sandbox.fake_plex as fake
+
+    tree = ast.parse(Path(fake.__file__).read_text(encoding="utf-8"))
+    imported = [
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    ]
+    assert [name for name in imported if name and name.startswith("totalrecall.sources")] == []
