@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from trakt_helpers import SCALE, login
 
@@ -151,3 +152,44 @@ def test_config_trakt_reports_each_device_outcome(tmp_path: Path) -> None:
         assert waits[2] > waits[0]
         assert tokens["trakt_access_token"] in fake.state["tokens"]
         assert any("more slowly" in note for note in notes)
+
+
+def test_device_login_slow_down_adds_five_seconds_to_the_interval(tmp_path: Path) -> None:
+    """RFC 8628 §3.5: after "slow down" every later poll waits 5 s longer (it used to add 1 s)."""
+    from totalrecall.sources.trakt.auth import device_login
+
+    now = [1_000_000.0]
+    with FakeTrakt(time_scale=SCALE, clock=lambda: now[0], rate_limits=False) as fake:
+        fake.auto_device = ("approve", 2)
+        waits: list[float] = []
+
+        def impatient(seconds: float) -> None:
+            waits.append(seconds)
+            if len(waits) > 2:  # the first two polls come at once: the second is told to slow down
+                now[0] += seconds
+
+        tokens = device_login(fake.url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, sleep=impatient,
+                              echo=lambda _t: None, time_scale=SCALE)
+        assert tokens["trakt_access_token"] in fake.state["tokens"]
+        interval = 5 * SCALE  # the fake's device code interval
+        assert waits[:2] == [pytest.approx(interval)] * 2
+        assert all(wait == pytest.approx(interval + 5 * SCALE) for wait in waits[2:])
+        statuses = [r.status for r in fake.requests_matching("POST", "/oauth/device/token")]
+        assert statuses.count(429) == 1
+
+
+def test_config_trakt_names_the_redirect_uri_to_register(tmp_path: Path) -> None:
+    from totalrecall.cli import _attach_service_commands, cli
+
+    _attach_service_commands()
+    with FakeTrakt(time_scale=SCALE) as fake:
+        (tmp_path / "config.toml").write_text(f'[trakt]\napi_url = "{fake.url}"\n')
+        fake.auto_device = ("approve", 1)
+        result = CliRunner().invoke(
+            cli, ["config", "trakt", "--time-scale", str(SCALE)],
+            input=f"{SANDBOX_CLIENT_ID}\n{SANDBOX_CLIENT_SECRET}\n",
+            env={"TOTALRECALL_BASE_PATH": str(tmp_path)},
+        )
+        assert result.exit_code == 0, result.output
+        assert "urn:ietf:wg:oauth:2.0:oob" in result.output
+        assert result.output.index("urn:ietf:wg:oauth:2.0:oob") < result.output.index("Trakt client id")

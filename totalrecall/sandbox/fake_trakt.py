@@ -44,6 +44,7 @@ VIP_LIMITS = {"watchlist": 5000, "ratings": 20000, "history": 100000}
 _SECTIONS = {"movie": "movies", "show": "shows", "season": "seasons", "episode": "episodes"}
 _KINDS = {plural: kind for kind, plural in _SECTIONS.items()}
 _POLL_SLACK = 0.5  # polls closer than half the interval are "slow down"
+_SLOW_DOWN_STEP = 5  # seconds added to a device code's interval on each "slow_down" (RFC 8628 §3.5)
 
 
 def season_trakt_id(show_trakt: int, number: int) -> int:
@@ -438,6 +439,9 @@ class FakeTrakt(FakeService):
             return FakeResponse(418, {"error": "denied"})
         last, code["last_poll"] = code["last_poll"], now
         if last is not None and now - last < code["interval"] * self.time_scale * _POLL_SLACK:
+            # RFC 8628 §3.5: after "slow_down" the client must poll 5 s less often for good; a client that
+            # adds less keeps being told to slow down.
+            code["interval"] += _SLOW_DOWN_STEP
             return FakeResponse(429, {"error": "slow_down"})
         code["polls"] += 1
         if code["status"] == "pending" and self.auto_device is not None and code["polls"] > self.auto_device[1]:

@@ -15,9 +15,15 @@ import tomli_w
 from totalrecall.config.paths import atomic_write_text
 from totalrecall.errors import AuthError, ConfigError
 from totalrecall.http import DEFAULT_USER_AGENT
-from totalrecall.sources.trakt.api import DEFAULT_API_URL, LOGIN_COMMAND, oauth_client, token_values
+from totalrecall.sources.trakt.api import (
+    DEFAULT_API_URL,
+    LOGIN_COMMAND,
+    OOB_REDIRECT,
+    oauth_client,
+    token_values,
+)
 
-__all__ = ["VIP_NOTICE", "device_login", "trakt_command"]
+__all__ = ["VIP_NOTICE", "REDIRECT_NOTICE", "SLOW_DOWN_SECONDS", "device_login", "trakt_command"]
 
 VIP_NOTICE = (
     "Trakt API apps need a VIP account (since 2026-07-31 apps are managed at developer.trakt.tv; free "
@@ -32,6 +38,8 @@ _FINAL = {
     418: "the request was denied on trakt.tv (418); run `{cmd}` again and approve it",
 }
 _POLL_STATUSES = (200, 400, 404, 409, 410, 418, 429)
+SLOW_DOWN_SECONDS = 5.0
+REDIRECT_NOTICE = f"When you create the app at developer.trakt.tv, register the redirect URI {OOB_REDIRECT}."
 
 
 def device_login(
@@ -73,7 +81,8 @@ def device_login(
         if status in _FINAL:
             raise AuthError("trakt", _FINAL[status].format(cmd=LOGIN_COMMAND))
         if status == 429:
-            interval += 1  # "slow down": poll less often from now on
+            # "Slow down": RFC 8628 §3.5 has the client add 5 s to the interval for this and every later poll.
+            interval += SLOW_DOWN_SECONDS
             echo(f"(Trakt asked to poll more slowly; every {interval:g} s now)")
         if clock() >= deadline:
             raise AuthError("trakt", _FINAL[410].format(cmd=LOGIN_COMMAND))
@@ -97,7 +106,10 @@ def _save_app(config_file: Path, client_id: str, client_secret: str) -> str:
 @click.option("--client-secret", default=None, help="The Trakt API app's client secret.")
 @click.option("--time-scale", type=float, default=1.0, hidden=True)
 def trakt_command(client_id: str | None, client_secret: str | None, time_scale: float) -> None:
-    """Log in to Trakt with the device code flow; tokens go to credentials.toml."""
+    """Log in to Trakt with the device code flow; tokens go to credentials.toml.
+
+    The API app (developer.trakt.tv, VIP only) needs the redirect URI urn:ietf:wg:oauth:2.0:oob.
+    """
     from totalrecall.cli import reports_errors
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
@@ -115,6 +127,7 @@ def trakt_command(client_id: str | None, client_secret: str | None, time_scale: 
         chosen_secret = client_secret or current.get("client_secret") or ""
         if not chosen_id or not chosen_secret:
             click.echo(VIP_NOTICE)
+            click.echo(REDIRECT_NOTICE)
             chosen_id = chosen_id or click.prompt("Trakt client id")
             chosen_secret = chosen_secret or click.prompt("Trakt client secret", hide_input=True)
         api_url = _save_app(paths.config_file, chosen_id, chosen_secret)
