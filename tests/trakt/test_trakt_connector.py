@@ -269,3 +269,37 @@ def test_250_of_each_take_at_most_three_posts_paced_to_one_per_second(tmp_path: 
         gaps = [later.time - earlier.time for earlier, later in zip(posts, posts[1:], strict=False)]
         assert min(gaps) >= 1.0 * SCALE * 0.5
         service.close()
+
+
+@pytest.mark.parametrize("status", [200, 204])
+def test_comment_published_with_another_2xx_is_recorded_as_posted(service: TraktService, fake: FakeTrakt, status: int) -> None:
+    """Trakt documents 201; any other 2xx still means the comment is public, so it is never posted again."""
+    fake.comment_status = status
+    review = Review(SHAWSHANK, "Hope is a good thing, maybe the best of things.")
+    result = service.write(DataType.REVIEWS, [review], [])
+    assert result.added == (review,) and not result.excluded
+    assert len(service.context.load_state()["posted_reviews"]) == 1
+    fake.library()["comments"].clear()  # not listed yet
+    assert service.write(DataType.REVIEWS, [review], []).added == (review,)
+    assert len(fake.requests_matching("POST", "^/comments")) == 1
+
+
+def test_comment_published_with_an_odd_body_is_recorded_as_posted(service: TraktService, fake: FakeTrakt) -> None:
+    """A 201 whose body is an HTML page (a proxy's, a Trakt hiccup): the comment is up, it stays posted once."""
+    fake.faults.non_json_body(1, method="POST", path="^/comments")
+    review = Review(SHAWSHANK, "Hope is a good thing, maybe the best of things.")
+    result = service.write(DataType.REVIEWS, [review], [])
+    assert result.added == (review,)
+    fake.library()["comments"].clear()
+    assert service.write(DataType.REVIEWS, [review], []).added == (review,)
+    assert len(fake.requests_matching("POST", "^/comments")) == 1
+
+
+def test_comment_whose_answer_is_lost_is_checked_not_resent(service: TraktService, fake: FakeTrakt) -> None:
+    """A 500 after posting (Trakt applied it): the connector reads the user's comments instead of posting again."""
+    fake.faults.truncated_body(1, method="POST", path="^/comments")
+    review = Review(SHAWSHANK, "Hope is a good thing, maybe the best of things.")
+    result = service.write(DataType.REVIEWS, [review], [])
+    assert result.added == (review,)
+    assert len(fake.requests_matching("POST", "^/comments")) == 1
+    assert len(fake.library()["comments"]) == 1

@@ -129,7 +129,7 @@ class FakeTrakt(FakeService):
     """Trakt for one app (client id/secret) and any number of users, with a device flow tests can approve.
 
     Tests: `approve(user_code)` / `deny(user_code)` (or `auto_device = ("approve", polls)`), `expire_tokens()`,
-    `delete_app()`, `limits[...]` for 420s, `library(user)` for the stored data, and the base's faults,
+    `delete_app()`, `comment_status`, `limits[...]` for 420s, `library(user)` for the stored data, and the base's faults,
     request log and control endpoints (plus POST /__fake__/device {user_code, decision}).
     """
 
@@ -154,6 +154,9 @@ class FakeTrakt(FakeService):
         self.token_lifetime = token_lifetime
         self.limits = dict(VIP_LIMITS)
         self.auto_device: tuple[str, int] | None = None
+        # Trakt documents 201 for a new comment; a test may set another 2xx to play an odd answer
+        # (204 answers with no body) after the comment is published.
+        self.comment_status = 201
         limits = TRAKT_RATE_LIMITS.scaled(time_scale) if rate_limits else None
         super().__init__(port=port, state_path=state_path, limits=limits, clock=clock)
         self.time_scale = time_scale
@@ -823,7 +826,9 @@ class FakeTrakt(FakeService):
                    "spoiler": bool(body.get("spoiler")), "review": words >= REVIEW_WORDS}
         library["comments"].append({"ref": ref, "comment": comment})
         self._touch(library, [_SECTIONS[kind]], "commented_at")
-        return FakeResponse(201, self._comment_json(comment, user))
+        if self.comment_status == 204:
+            return FakeResponse(204)
+        return FakeResponse(self.comment_status, self._comment_json(comment, user))
 
     @route("DELETE", r"/comments/(?P<comment_id>\d+)/?")
     def comment_delete(self, request: FakeRequest, comment_id: str) -> FakeResponse:

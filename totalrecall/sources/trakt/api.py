@@ -191,6 +191,22 @@ class TraktApi:
         except HttpStatusError as error:
             raise self._translate(error) if error.status == 403 else error from None
 
+    def post_answer(self, path: str, body: Any, *, once: bool = False) -> tuple[int, Any]:
+        """POST accepting any 2xx: (status, parsed body), the body None when it is empty or not JSON.
+
+        For writes whose success is the status itself (a comment Trakt published), so an odd body cannot
+        turn a done write into a failure that a later run would repeat.
+        """
+        self.authorize()
+        try:
+            response = self.client.request("POST", path, json=body, expected=range(200, 300), once=once)
+        except HttpStatusError as error:
+            raise self._translate(error) if error.status == 403 else error from None
+        try:
+            return response.status_code, response.json() if response.content else None
+        except ValueError:
+            return response.status_code, None
+
     def delete(self, path: str) -> None:
         self.authorize()
         try:

@@ -371,7 +371,19 @@ class TraktService(Service):
                 continue
             body = {"comment": entry.text, "spoiler": entry.spoiler, item.kind.value: {"ids": mapping.ids_body(item)}}
             try:
-                answer = self.api.post("/comments", body, expected=(201,), once=True)
+                # Trakt documents 201, but any 2xx means the comment is public now: it is recorded as posted
+                # whatever the body says, since posting it again would publish it twice.
+                status, answer = self.api.post_answer("/comments", body, once=True)
+            except AmbiguousWriteError as error:
+                # Published or not: what Trakt lists now decides, and nothing is sent again.
+                _log.warning("%s", error)
+                self._fetch_comments()
+                comment_id = self._comment_id(attrs.evolve(entry, item=item))
+                if comment_id is None:
+                    excluded.append(Excluded(entry, "unconfirmed: the comment's answer was lost and Trakt does not "
+                                                    "list it; not resent, the next sync checks again"))
+                    continue
+                answer, status = {"id": comment_id}, 0
             except HttpStatusError as error:
                 if error.status == 404:
                     excluded.append(Excluded(entry, NOT_FOUND))
@@ -382,7 +394,10 @@ class TraktService(Service):
                 else:
                     raise
                 continue
-            posted[key] = answer.get("id") if isinstance(answer, dict) else None
+            posted[key] = _posted_comment_id(answer)
+            if posted[key] is None:
+                _log.warning("%s: trakt took the comment on %s (%s) but did not answer with it; recorded as posted",
+                             self.context.name, entry.item.label(), status)
             self._update_state(lambda state, key=key, value=posted[key]: state.setdefault("posted_reviews", {}).__setitem__(key, value))
             added.append(entry)
         return WriteResult(added=tuple(added), removed=tuple(removed), excluded=tuple(excluded))
@@ -466,6 +481,12 @@ def _account_limit_reason(error: HttpStatusError, data_type: DataType) -> str:
     limit = error.response.headers.get("X-Account-Limit") if error.response is not None else None
     cap = f" of {limit} items" if limit else ""
     return f"account_limit: trakt refused it (420): the account's {data_type.value} limit{cap} is reached; Trakt VIP raises it"
+
+
+def _posted_comment_id(answer: Any) -> int | None:
+    """The id of the comment a POST /comments answer carries, when the answer is a comment object."""
+    comment_id = answer.get("id") if isinstance(answer, dict) else None
+    return comment_id if isinstance(comment_id, int) and not isinstance(comment_id, bool) else None
 
 
 def _detail(error: HttpStatusError) -> str:
