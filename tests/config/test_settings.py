@@ -41,6 +41,8 @@ watching = "watchlist"
 enabled = true
 username = "me@example.com"
 csv_dir = "/exports"
+watchlist_csv = "1f0e2d3c-watchlist-uuid.csv"
+checkins_csv = "/downloads/8a7b6c5d.CSV"
 no_sandbox = true
 headless = false
 
@@ -115,6 +117,8 @@ def test_full_config_is_read(tmp_path: Path) -> None:
         False,
         "/exports",
     )
+    assert (settings.imdb.watchlist_csv, settings.imdb.checkins_csv, settings.imdb.ratings_csv) == (
+        "1f0e2d3c-watchlist-uuid.csv", "/downloads/8a7b6c5d.CSV", "")
     assert settings.plex.libraries == ["Movies", "TV Shows"]
     assert settings.resolution.strategy == "newest"
     assert settings.resolution.ratings_strategy == "merge"
@@ -217,6 +221,10 @@ INVALID = [
     (
         '[trakt]\napi_url = "api.trakt.tv"\n',
         'config.toml: [trakt] api_url: must be an http:// or https:// URL, got "api.trakt.tv"',
+    ),
+    (
+        '[sources.imdb]\nwatchlist_csv = "exports/"\n',
+        'config.toml: [sources.imdb] watchlist_csv: must name an IMDb export file (.csv), got "exports/"',
     ),
     (
         "[sync]\nremove_watchlist_items_older_than_days = -3\n",

@@ -105,7 +105,7 @@ def test_headers_are_recognised_exactly() -> None:
     assert recognise(LIST_2024) == ("list", "2024")
     assert recognise(["Const", "Your Rating"]) is None
     assert recognise(["Title", "Year", "Letterboxd URI"]) is None
-    with pytest.raises(ValueError, match="not an IMDb export layout"):
+    with pytest.raises(ValueError, match=r"IMDb export layout changed: letterboxd.csv \(header: Name,Year\)"):
         parse_export("Name,Year\nAlien,1979\n", "letterboxd.csv")
     with pytest.raises(ValueError, match=r"ratings.csv:2: .*1-10"):
         parse_export(",".join(RATINGS_CLASSIC) + "\ntt0111161,11,2024-01-01,X,u,movie,1,1,1994,D,1,1994-01-01,Y\n", "ratings.csv")
@@ -137,7 +137,6 @@ def export_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     for name in ("ratings-classic.csv", "ratings-2024-cinetier.csv", "watchlist-2024.csv", "checkins-2024.csv"):
         shutil.copy(FIXTURES / name, folder / name)
-    (folder / "letterboxd.csv").write_text("Name,Year\nAlien,1979\n")
     (folder / "notes.txt").write_text("not a csv")
     return folder
 
@@ -188,3 +187,79 @@ def test_entries_without_imdb_id_and_list_limit_are_excluded(tmp_path: Path) -> 
     excluded = []
     kept = service._within_list_limit(DataType.WATCHLIST, adds, 1, excluded)
     assert kept == adds[:2] and [x.reason for x in excluded] == ["imdb_list_limit_10000"]
+
+
+# --- export-file mode: which list export is which (issue 17) -----------------------------------------------
+
+WATCHLIST_UUID = "5b1c9f0e-6a57-4a0b-9c43-1f2d7e8a9b10.csv"  # IMDb names its downloads by a UUID
+CHECKINS_UUID = "e0d4a3c2-11f8-4c5e-8d0a-7b6c5d4e3f21.csv"
+
+
+@pytest.fixture
+def uuid_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "watchlist-2024.csv", folder / WATCHLIST_UUID)
+    shutil.copy(FIXTURES / "checkins-2024.csv", folder / CHECKINS_UUID)
+    shutil.copy(FIXTURES / "ratings-classic.csv", folder / "0a1b2c3d-0000-4000-8000-000000000000.csv")
+    return folder
+
+
+def test_list_exports_named_by_uuid_are_an_error_naming_them_not_a_watchlist(tmp_path: Path, uuid_dir: Path) -> None:
+    """Both list exports used to be read as the watchlist: watched titles landed on every watchlist."""
+    service = ImdbService(context(tmp_path, csv_dir=str(uuid_dir)))
+    with pytest.raises(SourceError) as raised:
+        service.read(DataType.WATCHLIST)
+    message = str(raised.value)
+    assert WATCHLIST_UUID in message and CHECKINS_UUID in message
+    assert "watchlist_csv or checkins_csv" in message
+    # Ratings are told by their columns: no question there.
+    assert len(service.read(DataType.RATINGS)) == 6
+
+
+def test_per_file_keys_say_which_export_is_which(tmp_path: Path, uuid_dir: Path) -> None:
+    service = ImdbService(context(tmp_path, csv_dir=str(uuid_dir), watchlist_csv=WATCHLIST_UUID,
+                                  checkins_csv=str(uuid_dir / CHECKINS_UUID)))
+    service.check_ready()
+    assert [e.item.ids.imdb for e in service.read(DataType.WATCHLIST)] == ["tt6751668", "tt0245429", "tt1475582", "tt9900002"]
+    assert [e.item.ids.imdb for e in service.read(DataType.WATCH_HISTORY)] == ["tt0133093", "tt1480055"]
+
+
+def test_one_key_named_the_other_list_export_still_undecided(tmp_path: Path, uuid_dir: Path) -> None:
+    # Another list export beside the named watchlist could be the check-ins or any list: it is not guessed.
+    service = ImdbService(context(tmp_path, csv_dir=str(uuid_dir), watchlist_csv=WATCHLIST_UUID))
+    with pytest.raises(SourceError, match=rf"{CHECKINS_UUID}.*\[sources.imdb\] checkins_csv"):
+        service.read(DataType.WATCH_HISTORY)
+
+
+def test_per_file_keys_without_csv_dir_and_a_renamed_file_guessed(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    (base / "imdb").mkdir(parents=True)
+    shutil.copy(FIXTURES / "watchlist-2024.csv", base / "imdb" / "my watchlist.csv")
+    shutil.copy(FIXTURES / "checkins-2024.csv", base / "imdb" / WATCHLIST_UUID)
+    service = ImdbService(context(tmp_path, checkins_csv=f"imdb/{WATCHLIST_UUID}"))
+    assert [e.item.ids.imdb for e in service.read(DataType.WATCH_HISTORY)] == ["tt0133093", "tt1480055"]
+    assert service.read(DataType.WATCHLIST) == []
+    # In a folder, a file whose name says "watchlist" is the watchlist when no key names another one.
+    named = ImdbService(context(tmp_path, csv_dir=str(base / "imdb"), checkins_csv=WATCHLIST_UUID))
+    assert len(named.read(DataType.WATCHLIST)) == 4
+
+
+def test_per_file_key_of_the_wrong_kind_or_missing_is_an_error(tmp_path: Path, uuid_dir: Path) -> None:
+    wrong = ImdbService(context(tmp_path, ratings_csv=str(uuid_dir / WATCHLIST_UUID)))
+    with pytest.raises(SourceError, match=r"ratings_csv: .* is a list export"):
+        wrong.read(DataType.RATINGS)
+    missing = ImdbService(context(tmp_path, watchlist_csv=str(tmp_path / "gone.csv")))
+    with pytest.raises(SourceError, match=r"watchlist_csv: .*gone.csv is not a file"):
+        missing.check_ready()
+    twice = ImdbService(context(tmp_path, watchlist_csv=str(uuid_dir / WATCHLIST_UUID),
+                                checkins_csv=str(uuid_dir / WATCHLIST_UUID)))
+    with pytest.raises(SourceError, match="both name"):
+        twice.check_ready()
+
+
+def test_csv_with_an_unknown_header_is_a_layout_change_not_skipped(tmp_path: Path, export_dir: Path) -> None:
+    (export_dir / "ratings-new.csv").write_text("Const,Stars,When\ntt0111161,10,2026-01-01\n")
+    service = ImdbService(context(tmp_path, csv_dir=str(export_dir)))
+    with pytest.raises(SourceError, match=r"IMDb export layout changed: ratings-new.csv \(header: Const,Stars,When\)"):
+        service.read(DataType.RATINGS)

@@ -78,6 +78,11 @@ class ImdbSettings:
     username: str = ""
     site_url: str = "https://www.imdb.com"
     csv_dir: str = ""
+    # Export files named one by one (relative to csv_dir, else to the base path): the watchlist and
+    # check-ins exports share one layout, so only a name tells them apart.
+    watchlist_csv: str = ""
+    checkins_csv: str = ""
+    ratings_csv: str = ""
     chromium_path: str = "/usr/bin/chromium"
     chromedriver_path: str = "/usr/bin/chromedriver"
     # None: decided at run time (Chromium needs --no-sandbox when running as root in a container).
@@ -340,6 +345,12 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _csv_file(value: str) -> str:
+    if value and not value.lower().endswith(".csv"):
+        raise _Invalid(f"must name an IMDb export file (.csv), got {_show(value)}")
+    return value
+
+
 def _lowercase_names(value: list[str]) -> list[str]:
     return [name.lower() for name in value]
 
@@ -351,6 +362,7 @@ _CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {
         for cls in (TraktSettings, SimklSettings, ImdbSettings, PlexSettings)
         for key in _URL_FIELDS
     },
+    **{(ImdbSettings, key): _csv_file for key in ("watchlist_csv", "checkins_csv", "ratings_csv")},
     (ResolutionSettings, "strategy"): _strategy,
     (ResolutionSettings, "ratings_strategy"): _strategy,
     (ResolutionSettings, "watchlist_strategy"): _strategy,

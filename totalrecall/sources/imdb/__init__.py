@@ -28,7 +28,7 @@ from totalrecall.sources.base import Excluded, Service, ServiceContext, WriteRes
 from totalrecall.sources.imdb import actions, exports
 from totalrecall.sources.imdb.auth import PASSWORD_KEY, CookieJar, config_imdb, sign_in
 from totalrecall.sources.imdb.browser import BrowserSession, browser_missing
-from totalrecall.sources.imdb.csvmode import ExportFolder
+from totalrecall.sources.imdb.csvmode import FILE_KEYS, ExportFolder
 from totalrecall.sources.imdb.reviews import read_reviews, user_id
 
 __all__ = ["ImdbService", "LIST_LIMIT"]
@@ -57,8 +57,8 @@ def _one_line_errors(service: str) -> Iterator[None]:
 class ImdbService(Service):
     """An IMDb account.
 
-    Settings ([sources.imdb]): username, site_url, csv_dir (export-file mode), chromium_path,
-    chromedriver_path, no_sandbox, headless; tests may add wait_seconds and export_poll_seconds.
+    Settings ([sources.imdb]): username, site_url, csv_dir and watchlist_csv / checkins_csv / ratings_csv
+    (export-file mode), chromium_path, chromedriver_path, no_sandbox, headless; tests may add wait_seconds and export_poll_seconds.
     """
 
     name = "imdb"
@@ -89,11 +89,23 @@ class ImdbService(Service):
 
     @property
     def csv_folder(self) -> ExportFolder | None:
-        raw = str(self.settings.get("csv_dir") or "")
-        if not raw:
+        """The export files to read instead of the account: csv_dir and/or the per-file keys."""
+        settings = self.settings
+
+        def path(raw: str, beside: Path) -> Path:
+            where = Path(raw).expanduser()
+            return where if where.is_absolute() else beside / where
+
+        raw_dir = str(settings.get("csv_dir") or "")
+        folder = path(raw_dir, self.context.paths.base) if raw_dir else None
+        files = {
+            data_type: path(str(settings[key]), folder or self.context.paths.base)
+            for data_type, key in FILE_KEYS.items()
+            if settings.get(key)
+        }
+        if folder is None and not files:
             return None
-        folder = Path(raw).expanduser()
-        return ExportFolder(folder if folder.is_absolute() else self.context.paths.base / folder)
+        return ExportFolder(folder, files)
 
     def check_ready(self) -> None:
         folder = self.csv_folder

@@ -27,6 +27,7 @@ __all__ = [
     "LIST_CLASSIC_WITH_RATING",
     "LIST_2024",
     "LAYOUTS",
+    "LayoutChanged",
     "ExportRow",
     "ParsedExport",
     "parse_export",
@@ -91,6 +92,15 @@ def item_kind(title_type: str) -> Kind | None:
     if key not in _KINDS:
         raise ValueError(f"unknown Title Type {title_type!r}")
     return _KINDS[key]
+
+
+class LayoutChanged(ValueError):
+    """A CSV whose header is none of IMDb's export layouts: IMDb changed its exports, or it is not one."""
+
+    def __init__(self, name: str, header: Sequence[str]) -> None:
+        self.name = name
+        self.header = tuple(header)
+        super().__init__(f"IMDb export layout changed: {name} (header: {','.join(self.header)})")
 
 
 @attrs.frozen
@@ -158,7 +168,7 @@ def parse_export(text: str, name: str = "export") -> ParsedExport:
         raise ValueError(f"{name}: empty file") from None
     found = recognise(header)
     if found is None:
-        raise ValueError(f"{name}: not an IMDb export layout (columns: {', '.join(header[:6])}...)")
+        raise LayoutChanged(name, header)
     kind, layout = found
     columns = [column.strip() for column in header]
     rows = []
