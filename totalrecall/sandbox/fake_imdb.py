@@ -31,7 +31,6 @@ from totalrecall.sandbox.fakebase import (
     FakeService,
     route,
 )
-from totalrecall.sources.imdb.exports import LIST_2024, LIST_CLASSIC, RATINGS_2024, RATINGS_CLASSIC
 
 __all__ = ["FakeImdb", "SESSION_COOKIE", "LIST_LIMIT"]
 
@@ -42,6 +41,29 @@ _TYPES_CLASSIC = {Kind.MOVIE: "movie", Kind.SHOW: "tvSeries", Kind.EPISODE: "tvE
 _TYPES_2024 = {Kind.MOVIE: "Movie", Kind.SHOW: "TV Series", Kind.EPISODE: "TV Episode"}
 _JSON_LD = {Kind.MOVIE: "Movie", Kind.SHOW: "TVSeries", Kind.EPISODE: "TVEpisode"}
 _REVIEWS_PER_PAGE = 5
+
+# The export headers IMDb writes, taken from the exports themselves and never from the connector's parser
+# (a parser's misreading must not pass against a fake built from it). Classic layouts: the header rows of
+# real exports (ratings: ronilaukkarinen/rollekino imdb_ratings.csv; lists: matkv/IMDBRandomMovie
+# WATCHLIST.csv, whose 2016 export appends "Your Rating,Date Rated"), as recorded in
+# ../shared/specs/API-NOTES.md §4. 2024+ layouts: "Original Title" after "Title" (the ratings header of
+# myqzurdux3/cinetier tests/fixtures/imdb-ratings.csv, MIT); list exports keep the rating tail.
+RATINGS_CLASSIC = (
+    "Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,Num Votes,"
+    "Release Date,Directors"
+).split(",")
+RATINGS_2024 = (
+    "Const,Your Rating,Date Rated,Title,Original Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,"
+    "Num Votes,Release Date,Directors"
+).split(",")
+LIST_CLASSIC = (
+    "Position,Const,Created,Modified,Description,Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,"
+    "Num Votes,Release Date,Directors"
+).split(",")
+LIST_2024 = (
+    "Position,Const,Created,Modified,Description,Title,Original Title,URL,Title Type,IMDb Rating,Runtime (mins),"
+    "Year,Genres,Num Votes,Release Date,Directors,Your Rating,Date Rated"
+).split(",")
 
 
 def _e(text: Any) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from totalrecall.http import TRAKT_RATE_LIMITS
+from totalrecall.http import Limit, RateLimits
 from totalrecall.model import Kind, parse_time
 from totalrecall.sandbox.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from totalrecall.sandbox.fakebase import (
@@ -41,6 +41,10 @@ MIN_COMMENT_WORDS = 5
 REVIEW_WORDS = 200
 # VIP account limits (forums.trakt.tv "Updating Trakt limits for 2026"); a test may lower them.
 VIP_LIMITS = {"watchlist": 5000, "ratings": 20000, "history": 100000}
+# The documented limits (docs.trakt.tv/docs/rate-limiting, as in [T-apiary]): AUTHED_API_POST_LIMIT 1 call
+# per second for POST/PUT/DELETE, AUTHED_API_GET_LIMIT 1000 GETs per 5 minutes. Stated here from the docs,
+# not taken from the client's pacing, so a client that paces wrongly meets Trakt's 429s.
+DOCUMENTED_RATE_LIMITS = RateLimits({"read": Limit(1000, 300.0), "write": Limit(1, 1.0)})
 _SECTIONS = {"movie": "movies", "show": "shows", "season": "seasons", "episode": "episodes"}
 _KINDS = {plural: kind for kind, plural in _SECTIONS.items()}
 _POLL_SLACK = 0.5  # polls closer than half the interval are "slow down"
@@ -157,7 +161,7 @@ class FakeTrakt(FakeService):
         # Trakt documents 201 for a new comment; a test may set another 2xx to play an odd answer
         # (204 answers with no body) after the comment is published.
         self.comment_status = 201
-        limits = TRAKT_RATE_LIMITS.scaled(time_scale) if rate_limits else None
+        limits = DOCUMENTED_RATE_LIMITS.scaled(time_scale) if rate_limits else None
         super().__init__(port=port, state_path=state_path, limits=limits, clock=clock)
         self.time_scale = time_scale
 
