@@ -94,3 +94,23 @@ def test_rate_limit_fault_sends_retry_after_and_state_survives_restart(tmp_path:
     fake.stop()
     with FakeSimkl(state_path=tmp_path / "fake" / "simkl.json") as again:
         assert again.status_of("show", "imdb", "tt0944947") == "hold"  # type: ignore[attr-defined]
+
+
+def test_requests_are_paced_ahead_of_one_post_and_ten_gets_a_second(fake: FakeSimkl) -> None:
+    """Simkl suspends client ids that load its servers: writes go one a second, reads ten a second (issue 17)."""
+    from totalrecall.sources.simkl.api import SimklApi
+
+    scale = 0.2  # a second lasts 200 ms here
+    api = SimklApi("simkl", fake.url, CLIENT_ID, requests.Session(), token=TOKEN, time_scale=scale)
+    try:
+        for _ in range(12):
+            api.activities()
+        for _ in range(3):
+            api.post("/sync/ratings/remove", {"movies": []})
+    finally:
+        api.close()
+    gets = [r.time for r in fake.requests_matching("GET", "/sync/activities")]
+    posts = [r.time for r in fake.requests_matching("POST", "/sync/ratings/remove")]
+    slack = 0.9 * scale
+    assert gets[10] - gets[0] >= slack and gets[11] - gets[1] >= slack  # no 11 reads within one second
+    assert all(later - earlier >= slack for earlier, later in zip(posts, posts[1:], strict=False))

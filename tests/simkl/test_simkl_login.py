@@ -113,3 +113,25 @@ def test_pin_login_stops_at_expires_in() -> None:
     with pytest.raises(AuthError, match="expired before it was approved"):
         pin_login(api, ui)
     assert sum(slept) <= 12
+
+
+def test_pin_login_polls_on_through_answers_the_blueprint_does_not_document() -> None:
+    """Only pending, slow down and OK are documented: an unknown KO or an unreadable answer is not a refusal."""
+    from totalrecall.errors import SourceError
+
+    class Hiccups(_ScriptedPin):
+        def pin_status(self, user_code: str) -> dict[str, Any]:
+            answer = super().pin_status(user_code)
+            if answer.get("raise"):
+                raise SourceError("simkl", "answered the PIN status with something that is not an object")
+            return answer
+
+    ui, slept = _clock()
+    api = Hiccups([
+        {"result": "KO", "message": "Code not confirmed yet"},
+        {"raise": True},
+        {"result": "KO"},
+        {"result": "OK", "access_token": "tok"},
+    ])
+    assert pin_login(api, ui) == "tok"
+    assert slept == [5, 5, 5]

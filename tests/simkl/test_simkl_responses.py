@@ -69,5 +69,5 @@ def test_a_412_client_id_failed_is_reported_as_the_client_id(tmp_path: Path) -> 
         message = str(error)
     else:
         raise AssertionError("a 412 must fail the read")
-    assert message.startswith("simkl: rejected the app's client id (client_id_failed: incorrect client_id)")
+    assert message.startswith("simkl: client id rejected or request limit exceeded (client_id_failed: incorrect client_id)")
     assert "\n" not in message

@@ -151,13 +151,37 @@ def test_a_change_on_simkl_is_read_with_date_from_and_merged(world: Callable[...
     assert "tt0816692" in _imdb_ids(w.get("watchlist"))
     assert "tt0068646" in _imdb_ids(w.get("watchlist"))  # the merged snapshot kept the rest
 
-    # A removal on Simkl reads that list type in full and propagates to the shelf.
+    # A removal on Simkl propagates to the shelf, found the way the blueprint asks: a date_from delta and
+    # the simkl ids still listed (extended=simkl_ids_only), never a full re-read with the heavy options.
     fake.put([{"type": "movies", "imdb": "tt0816692", "status": None}])
     fake.clear_log()
     w.run()
-    full = [r for r in fake.requests if r.path.startswith("/sync/all-items")]
-    assert [r.path for r in full] == ["/sync/all-items/movies"] and "date_from" not in full[0].query
+    reads = [r for r in fake.requests if r.path.startswith("/sync/all-items")]
+    assert [(r.path, r.query.get("extended"), bool(r.query.get("date_from"))) for r in reads] == [
+        ("/sync/all-items/movies", ["full"], True), ("/sync/all-items/movies", ["simkl_ids_only"], False)]
     assert "tt0816692" not in _imdb_ids(w.get("watchlist"))
+
+
+def test_a_rating_changed_or_deleted_on_simkl_is_read_from_sync_ratings(world: Callable[..., World], fake: FakeSimkl) -> None:
+    _seed(fake)
+    w = world()
+    w.run()
+    assert {"tt0111161": 10}.items() <= {e["item"]["ids"].get("imdb"): e["value"] for e in w.get("ratings")}.items()
+    fake.put([{"type": "movies", "imdb": "tt0816692", "status": "completed", "user_rating": 7,
+               "user_rated_at": "2026-04-01T10:00:00Z"}])
+    with fake.lock:  # Shawshank's rating deleted on simkl.com, and not surfacing in an all-items delta
+        record = fake.state["library"]["movies"][str(fake.catalogue.get("imdb", "tt0111161", "movie").ids.simkl)]
+        stamp = fake._stamp()
+        record.update(user_rating=None, user_rated_at=None, rating_changed_at=stamp)
+        fake._bump("movies", "rated_at", stamp)
+    fake.clear_log()
+    report = w.run()
+    assert not report.failed, report.failed
+    reads = [(r.method, r.path, r.query.get("extended"), bool(r.query.get("date_from")))
+             for r in fake.requests if r.path.startswith(("/sync/all-items", "/sync/ratings/"))]
+    assert reads == [("GET", "/sync/all-items/movies", ["full"], True), ("POST", "/sync/ratings/movies", None, True)]
+    ratings = {e["item"]["ids"].get("imdb"): e["value"] for e in w.get("ratings")}
+    assert ratings.get("tt0816692") == 7 and "tt0111161" not in ratings
 
 
 def test_faults_are_ridden_out_with_nothing_lost_or_duplicated(world: Callable[..., World], fake: FakeSimkl) -> None:
@@ -174,7 +198,8 @@ def test_faults_are_ridden_out_with_nothing_lost_or_duplicated(world: Callable[.
     fake.faults.truncated_body(1, method="GET", path="/sync/all-items/movies")
     report = w.run()
     assert not report.failed, report.failed
-    answered = [r for r in fake.requests if r.method == "POST" and r.status is not None and r.status < 300]
+    answered = [r for r in fake.requests if r.method == "POST" and r.status is not None and r.status < 300
+                and not r.path.startswith("/sync/ratings/")]  # /sync/ratings/{type} is a read (POST per blueprint)
     assert sorted(r.path for r in answered) == ["/sync/add-to-list", "/sync/history", "/sync/ratings"]
     assert len(fake.requests_matching("POST", "/sync/history$")) == 3  # 502, cut off, answered
     assert fake.status_of("movie", "imdb", "tt0110912") == "plantowatch"

@@ -27,6 +27,8 @@ _MOVIE_STATUSES = ("plantowatch", "completed", "dropped")
 _LIST_TYPES = ("movies", "shows", "anime")
 _ACTIVITY = {"movies": "movies", "shows": "tv_shows", "anime": "anime"}
 _SHOW_KEYS = ("all", "rated_at", "playback", "plantowatch", "watching", "completed", "hold", "dropped", "removed_from_list")
+# [S-apib L4296-4298, L4337-4339]
+_EXTENDED = ("full", "full_anime_seasons", "simkl_ids_only", "ids_only")
 _MOVIE_KEYS = ("all", "rated_at", "playback", "plantowatch", "completed", "dropped", "removed_from_list")
 
 
@@ -278,6 +280,8 @@ class FakeSimkl(FakeService):
             date_from = parse_time(since) if since else None
         except ValueError:
             raise _error(400, "wrong_parameter", "date_from is not an ISO 8601 time") from None
+        if extended not in ("", *_EXTENDED):
+            raise _error(400, "wrong_parameter", f"extended must be one of {', '.join(_EXTENDED)}")
         answer: dict[str, list[dict[str, Any]]] = {}
         for block in [list_type] if list_type else list(_LIST_TYPES):
             rendered = []
@@ -285,6 +289,9 @@ class FakeSimkl(FakeService):
                 if status and record["status"] != status:
                     continue
                 if date_from is not None and (parse_time(record["updated_at"]) or date_from) <= date_from:
+                    continue
+                if extended in ("simkl_ids_only", "ids_only"):
+                    rendered.append(self._render_ids(block, simkl_id, record, extended))
                     continue
                 rendered.append(self._render(block, simkl_id, record, extended, with_times))
             if rendered:
@@ -294,8 +301,11 @@ class FakeSimkl(FakeService):
             return FakeResponse(200, b"null", {"Content-Type": "application/json"})
         return answer
 
-    def _render(self, block: str, simkl_id: str, record: dict[str, Any], extended: str, with_times: bool) -> dict[str, Any]:
-        entry = self.catalogue.get("simkl", simkl_id, Kind.MOVIE if block == "movies" else Kind.SHOW)
+    def _entry(self, block: str, simkl_id: str) -> CatalogueEntry:
+        return self.catalogue.get("simkl", simkl_id, Kind.MOVIE if block == "movies" else Kind.SHOW)
+
+    def _ids(self, block: str, simkl_id: str) -> dict[str, Any]:
+        entry = self._entry(block, simkl_id)
         ids: dict[str, Any] = {"simkl": entry.ids.simkl, "slug": entry.ids.slug}
         if entry.ids.imdb:
             ids["imdb"] = entry.ids.imdb
@@ -304,6 +314,47 @@ class FakeSimkl(FakeService):
             ids["tmdb"] = str(entry.ids.tmdb)
         if entry.ids.tvdb is not None:
             ids["tvdb"] = str(entry.ids.tvdb)
+        return ids
+
+    def _render_ids(self, block: str, simkl_id: str, record: dict[str, Any], extended: str) -> dict[str, Any]:
+        """[S-apib L4297]: simkl_ids_only "returns only simkl IDs and slugs"; ids_only every id and slug."""
+        entry = self._entry(block, simkl_id)
+        ids: dict[str, Any] = {"simkl": int(simkl_id), "slug": entry.ids.slug}
+        if extended == "ids_only":
+            ids = self._ids(block, simkl_id)
+        return {"movie" if block == "movies" else "show": {"ids": ids}}
+
+    @route("GET", r"/sync/ratings/(?P<list_type>movies|shows|anime)(?:/(?P<rating>[\d,]+))?/?")
+    @route("POST", r"/sync/ratings/(?P<list_type>movies|shows|anime)(?:/(?P<rating>[\d,]+))?/?")
+    def read_ratings(self, request: FakeRequest, list_type: str, rating: str | None = None) -> Any:
+        """[S-apib L5118]: rated items of a block, by score; with date_from the items whose rating changed
+        since, a deleted one included (the blueprint filters by score "to skip items with deleted ratings")."""
+        self._user(request)
+        since = request.arg("date_from")
+        try:
+            date_from = parse_time(since) if since else None
+        except ValueError:
+            raise _error(400, "wrong_parameter", "date_from is not an ISO 8601 time") from None
+        scores = {int(part) for part in rating.split(",") if part} if rating else None
+        rendered = []
+        for simkl_id, record in self.state["library"][list_type].items():
+            value = record.get("user_rating")
+            changed = parse_time(record.get("rating_changed_at") or record.get("user_rated_at"))
+            if date_from is None and value is None:
+                continue
+            if date_from is not None and (changed is None or changed <= date_from):
+                continue
+            if scores is not None and value not in scores:
+                continue
+            out = self._render(list_type, simkl_id, record, "", False)
+            rendered.append({key: out[key] for key in out if key not in ("seasons", "added_to_watchlist_at")})
+        if not rendered:
+            return FakeResponse(200, b"null", {"Content-Type": "application/json"})
+        return {list_type: rendered}
+
+    def _render(self, block: str, simkl_id: str, record: dict[str, Any], extended: str, with_times: bool) -> dict[str, Any]:
+        entry = self._entry(block, simkl_id)
+        ids = self._ids(block, simkl_id)
         media = {"title": entry.title, "poster": f"{simkl_id[:2]}/{simkl_id}", "year": entry.year, "runtime": None, "ids": ids}
         out: dict[str, Any] = {
             "added_to_watchlist_at": record["added_to_watchlist_at"],
@@ -546,6 +597,7 @@ class FakeSimkl(FakeService):
                 self._set_status(block, record, "completed", stamp)
             record["user_rating"] = item["rating"]
             record["user_rated_at"] = item.get("rated_at") or stamp
+            record["rating_changed_at"] = stamp
             record["updated_at"] = stamp
             self._bump(block, "rated_at", stamp)
             counts[block] += 1
@@ -567,6 +619,7 @@ class FakeSimkl(FakeService):
                 continue
             record["user_rating"] = None
             record["user_rated_at"] = None
+            record["rating_changed_at"] = stamp
             record["updated_at"] = stamp
             self._bump(block, "rated_at", stamp)
             deleted[block] += 1
@@ -615,6 +668,7 @@ def _apply_items(fake: FakeSimkl, items: list[Mapping[str, Any]]) -> None:
             if key in raw:
                 record[key] = raw[key]
         if "user_rating" in raw:
+            record["rating_changed_at"] = stamp
             fake._bump(block, "rated_at", stamp)
         for episode in raw.get("episodes") or []:
             record["episodes"][_episode_key(episode["season"], episode["number"])] = episode.get("watched_at")

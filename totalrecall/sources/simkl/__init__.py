@@ -227,13 +227,22 @@ class SimklService(Service):
             if old == new:
                 continue
             since = old.get("all") if isinstance(old, dict) else None
-            # A removal leaves nothing behind to fetch, and a deleted rating may not surface in a
-            # date_from answer: Simkl's docs send both cases to a full read.
-            if not since or any(old.get(key) != new.get(key) for key in ("removed_from_list", "rated_at")):
+            if not since:
                 library[list_type] = self._fetch(list_type)
                 continue
+            held = library[list_type]
             for record in self.api.all_items(list_type, date_from=since):
-                library[list_type][record_key(record)] = record
+                held[record_key(record)] = record
+            if old.get("removed_from_list") != new.get("removed_from_list"):
+                # A removal leaves nothing to fetch: the blueprint compares the simkl ids still listed
+                # (extended=simkl_ids_only) instead of re-reading everything with the heavy options.
+                listed = {record_key(record) for record in self.api.ids_only(list_type)}
+                for key in [key for key in held if key.isdigit() and key not in listed]:
+                    del held[key]
+            if old.get("rated_at") != new.get("rated_at"):
+                # A deleted rating may not surface in an all-items delta; /sync/ratings?date_from lists it.
+                for rated in self.api.ratings(list_type, date_from=since):
+                    _apply_rating(held, rated)
             log.debug("simkl: %s brought up to date from %s", list_type, since)
         return library
 
@@ -545,6 +554,20 @@ class SimklService(Service):
         library = self._catch_up(self._fetched, self._activities, activities)
         self._keep(library, activities)
         self._fetched, self._activities, self._wrote = library, activities, False
+
+
+def _apply_rating(held: dict[str, dict[str, Any]], rated: dict[str, Any]) -> None:
+    """Put one /sync/ratings answer record into the held block: its rating, or none when it was deleted."""
+    key = record_key(rated)
+    record = held.get(key)
+    if record is None:
+        if rated.get("user_rating") is not None:
+            held[key] = rated  # rated without being listed before: Simkl listed it with the rating
+        return
+    value = rated.get("user_rating")
+    valid = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10
+    record["user_rating"] = value if valid else None
+    record["user_rated_at"] = rated.get("user_rated_at") if valid else None
 
 
 def _entries(batch: _Batch) -> list[Entry]:

@@ -9,9 +9,9 @@ import requests
 
 from totalrecall import __version__
 from totalrecall.errors import AuthError, SourceError
-from totalrecall.http import HttpClient, HttpStatusError, RateLimits
+from totalrecall.http import HttpClient, HttpStatusError, Limit, RateLimits
 
-__all__ = ["APP_NAME", "SimklApi", "DEFAULT_API_URL"]
+__all__ = ["APP_NAME", "SimklApi", "DEFAULT_API_URL", "SIMKL_RATE_LIMITS"]
 
 DEFAULT_API_URL = "https://api.simkl.com"
 APP_NAME = "totalrecall"
@@ -30,11 +30,17 @@ def _error_detail(error: HttpStatusError) -> str:
     return ""
 
 
+# Simkl publishes no numeric limit, but warns that clients which load its servers get their client id
+# suspended (412 client_id_failed also means "total request limit exceeded"). Writes are applied one
+# operation per user at a time, so they go one a second; reads at most ten a second.
+SIMKL_RATE_LIMITS = RateLimits({"read": Limit(10, 1.0), "write": Limit(1, 1.0)})
+
+
 class SimklApi:
     """One Simkl account: the app's client id, the user's token, and the shared HTTP policy.
 
-    Simkl publishes no numeric rate limit, so nothing is paced ahead; 429 (with Retry-After), 5xx and
-    connection errors are retried by HttpClient like for every other service.
+    Requests are paced ahead by SIMKL_RATE_LIMITS; 429 (with Retry-After), 5xx and connection errors are
+    retried by HttpClient like for every other service.
     """
 
     def __init__(
@@ -57,7 +63,7 @@ class SimklApi:
             base_url or DEFAULT_API_URL,
             session,
             headers=headers,
-            limits=RateLimits({}, time_scale=time_scale),
+            limits=SIMKL_RATE_LIMITS.scaled(time_scale),
             user_agent=f"{APP_NAME}/{__version__}",
         )
 
@@ -77,9 +83,11 @@ class SimklApi:
         except HttpStatusError as error:
             detail = _error_detail(error)
             if error.status == 412:
+                # The blueprint's 412 covers both a bad client id and "total request limit exceeded".
                 raise AuthError(
                     self.service,
-                    f"rejected the app's client id ({detail or 'client_id_failed'}); check [simkl] client_id",
+                    f"client id rejected or request limit exceeded ({detail or 'client_id_failed'}); check "
+                    "[simkl] client_id, or wait before the next sync if this app has sent too many requests",
                 ) from None
             if detail:
                 raise SourceError(self.service, f"{error.message.split(': ', 1)[-1]} ({detail})") from None
@@ -94,19 +102,42 @@ class SimklApi:
         return body
 
     def all_items(self, list_type: str, date_from: str | None = None) -> list[dict[str, Any]]:
-        """Every record of one block (with watched episodes and their times); [] when Simkl says null."""
+        """Every record of one block (with watched episodes and their times); [] when Simkl says null.
+
+        Anime are read with `full_anime_seasons`: Simkl keeps each anime season as a series of its own,
+        and only that option gives each episode its TVDB season and number, the numbering other services use.
+        """
+        extended = "full_anime_seasons" if list_type == "anime" else "full"
+        path = f"/sync/all-items/{list_type}"
         body = self._call(
-            "GET",
-            f"/sync/all-items/{list_type}",
-            params={"extended": "full", "episode_watched_at": "yes", "date_from": date_from},
+            "GET", path, params={"extended": extended, "episode_watched_at": "yes", "date_from": date_from}
         )
+        return self._records(body, path, list_type)
+
+    def ids_only(self, list_type: str) -> list[dict[str, Any]]:
+        """Every record of one block with its simkl id and slug only: what finding removals needs.
+
+        The blueprint sends clients here, not to a full re-read, when `removed_from_list` moved.
+        """
+        path = f"/sync/all-items/{list_type}"
+        return self._records(self._call("GET", path, params={"extended": "simkl_ids_only"}), path, list_type)
+
+    def ratings(self, list_type: str, date_from: str | None) -> list[dict[str, Any]]:
+        """Records of one block whose rating changed since `date_from` (a deleted one has no user_rating).
+
+        The blueprint documents this read as POST /sync/ratings/{type}?date_from.
+        """
+        path = f"/sync/ratings/{list_type}"
+        return self._records(self._call("POST", path, params={"date_from": date_from}), path, list_type)
+
+    def _records(self, body: Any, path: str, list_type: str) -> list[dict[str, Any]]:
         if body is None:
             return []
         if not isinstance(body, dict):
-            raise SourceError(self.service, f"answered /sync/all-items/{list_type} with something that is not an object")
+            raise SourceError(self.service, f"answered {path} with something that is not an object")
         records = body.get(list_type) or []
         if not isinstance(records, list):
-            raise SourceError(self.service, f"answered /sync/all-items/{list_type} without a list of {list_type}")
+            raise SourceError(self.service, f"answered {path} without a list of {list_type}")
         return [record for record in records if isinstance(record, dict)]
 
     # -- writes ------------------------------------------------------------------------------------------

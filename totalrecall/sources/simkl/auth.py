@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import tomllib
@@ -16,9 +17,11 @@ import tomli_w
 
 from totalrecall.config.paths import Paths, atomic_write_text
 from totalrecall.config.settings import CONFIG_MODE, load_settings, parse_settings
-from totalrecall.errors import AuthError, ConfigError, TotalRecallError
+from totalrecall.errors import AuthError, ConfigError, SourceError, TotalRecallError
 
 __all__ = ["PinLogin", "pin_login", "config_simkl", "TOKEN_KEY"]
+
+log = logging.getLogger("totalrecall.simkl")
 
 TOKEN_KEY = "simkl_access_token"
 _PENDING = "authorization pending"
@@ -38,7 +41,10 @@ def pin_login(api: Any, ui: PinLogin | None = None) -> str:
     """Run Simkl's PIN flow with `api` (a SimklApi without a token); returns the access token.
 
     Every poll answer is HTTP 200 and the body decides: "Authorization pending" polls on, "Slow down"
-    polls less often, OK carries the token, any other KO is a refusal. Polling stops at `expires_in`.
+    polls less often, OK carries the token. The blueprint documents no other answer, so anything else that
+    is not a refusal (the code denied or expired, the client id rejected) is taken as "not yet" and polled
+    on: an unforeseen message or a hiccup must not throw away a code the user may be typing in right now.
+    Polling stops at `expires_in`.
     """
     ui = ui or PinLogin()
     code = api.pin_code()
@@ -50,7 +56,13 @@ def pin_login(api: Any, ui: PinLogin | None = None) -> str:
     ui.show(f"(waiting up to {int(expires_in // 60) or 1} minutes for the approval)")
     deadline = ui.clock() + expires_in
     while True:
-        answer = api.pin_status(user_code)
+        try:
+            answer = api.pin_status(user_code)
+        except AuthError:
+            raise  # the client id rejected: polling on cannot help
+        except SourceError as error:
+            log.debug("simkl: PIN status not readable (%s); polling on", error)
+            answer = {}
         result = str(answer.get("result") or "").upper()
         message = str(answer.get("message") or "").strip()
         if result == "OK" and answer.get("access_token"):
@@ -59,10 +71,12 @@ def pin_login(api: Any, ui: PinLogin | None = None) -> str:
             raise AuthError(api.service, "approved the PIN but sent no access_token")
         if "expire" in message.lower():
             raise _expired(api.service, user_code)
+        if "denied" in message.lower():
+            raise AuthError(api.service, f"refused the login: {message}; run `totalrecall config simkl` to try again")
         if message.lower() == _SLOW_DOWN:
             interval = interval + 5 if interval >= 1 else max(interval * 2, 0.05)
         elif message.lower() != _PENDING:
-            raise AuthError(api.service, f"refused the login: {message or 'no reason given'}; run `totalrecall config simkl` to try again")
+            log.debug("simkl: PIN status %r is not documented; polling on", message or answer)
         if ui.clock() + interval > deadline:
             raise _expired(api.service, user_code)
         ui.sleep(interval)
