@@ -105,7 +105,9 @@ def _optional_str(value: Any) -> str | None:
 # Namespaces whose values identify one title across services. `slug` is kept for display and lookups
 # but never matched on: Trakt and Simkl slugs of the same show often differ, and equal slugs of
 # different shows ("the-office") do occur.
-MATCH_NAMESPACES = ("imdb", "tmdb", "tvdb", "trakt", "simkl", "plex")
+# The anime databases' ids (mal, anidb, anilist, kitsu; Simkl lists them) name one anime season each,
+# as Simkl keeps every season of an anime as a series of its own, and identify it like any other id.
+MATCH_NAMESPACES = ("imdb", "tmdb", "tvdb", "trakt", "simkl", "plex", "mal", "anidb", "anilist", "kitsu")
 
 
 @attrs.frozen
@@ -119,6 +121,10 @@ class Ids:
     simkl: int | None = attrs.field(default=None, converter=_optional_int)
     slug: str | None = attrs.field(default=None, converter=_optional_str)
     plex: str | None = attrs.field(default=None, converter=_optional_str)
+    mal: int | None = attrs.field(default=None, converter=_optional_int)
+    anidb: int | None = attrs.field(default=None, converter=_optional_int)
+    anilist: int | None = attrs.field(default=None, converter=_optional_int)
+    kitsu: int | None = attrs.field(default=None, converter=_optional_int)
 
     def matchable(self) -> Iterator[tuple[str, str | int]]:
         for namespace in MATCH_NAMESPACES:

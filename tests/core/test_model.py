@@ -33,6 +33,10 @@ ids = st.builds(
     simkl=small_ints,
     slug=st.one_of(st.none(), st.text("abcdefghij-", min_size=1, max_size=12)),
     plex=st.one_of(st.none(), st.just("plex://movie/5d7768ba96b655001fdc0408")),
+    mal=small_ints,
+    anidb=small_ints,
+    anilist=small_ints,
+    kitsu=small_ints,
 )
 times = st.one_of(
     st.none(),

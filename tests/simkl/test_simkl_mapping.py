@@ -45,7 +45,8 @@ def test_a_show_with_extended_full_yields_its_watched_episodes() -> None:
     episodes = entries[DataType.WATCH_HISTORY]
     assert len(episodes) == 12
     assert {(e.item.kind, e.item.season) for e in episodes} == {(Kind.EPISODE, 1)}
-    assert episodes[0].item.show_ids == Ids(simkl=46116, imdb="tt3621796")
+    # The anime databases' ids are kept: they identify the title like any other id.
+    assert episodes[0].item.show_ids == Ids(simkl=46116, imdb="tt3621796", mal=22297, anidb=9977)
     assert episodes[0].item.show_title == "Fate/Stay Night: Unlimited Blade Works"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from totalrecall.model import Kind, parse_time
+from totalrecall.model import Ids, Kind, parse_time
 from totalrecall.sandbox.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from totalrecall.sandbox.fakebase import FakeHTTPError, FakeRequest, FakeResponse, FakeService, route
 
@@ -30,6 +30,36 @@ _SHOW_KEYS = ("all", "rated_at", "playback", "plantowatch", "watching", "complet
 # [S-apib L4296-4298, L4337-4339]
 _EXTENDED = ("full", "full_anime_seasons", "simkl_ids_only", "ids_only")
 _MOVIE_KEYS = ("all", "rated_at", "playback", "plantowatch", "completed", "dropped", "removed_from_list")
+
+
+# Anime as Simkl keeps them: each season a series of its own [S-apib L4716 "anime seasons on Simkl are
+# treated as separate series"], with its own simkl/mal/anidb ids and Simkl episode numbers from 1, mapped
+# to the franchise's TVDB season by `extended=full_anime_seasons` [S-apib L2002, L4296, L4525].
+# First season: the blueprint's Attack on Titan ids [S-apib L4780]. The second season's simkl/anidb ids
+# are invented for the fake; its mal id is MyAnimeList's for "Shingeki no Kyojin Season 2".
+_ANIME_FRANCHISES: tuple[dict[str, Any], ...] = (
+    {
+        "ids": {"imdb": "tt2560140", "tvdb": "267440", "tmdb": "1429"},
+        "seasons": (
+            {"title": "Attack on Titan", "year": 2013, "tvdb_season": 1, "episodes": 3,
+             "ids": {"simkl": 39687, "slug": "attack-on-titan", "mal": "16498", "anidb": "9541"}},
+            {"title": "Attack on Titan Season 2", "year": 2017, "tvdb_season": 2, "episodes": 3,
+             "ids": {"simkl": 39688, "slug": "attack-on-titan-season-2", "mal": "25777", "anidb": "10944"}},
+        ),
+    },
+)
+_FRANCHISE_IDS = ("imdb", "tvdb", "tmdb")
+_SEASON_IDS = ("simkl", "mal", "anidb", "anilist", "kitsu")
+
+
+def _anime_entry(franchise: Mapping[str, Any], season: Mapping[str, Any]) -> CatalogueEntry:
+    ids = Ids(simkl=season["ids"]["simkl"], slug=season["ids"]["slug"], mal=season["ids"].get("mal"),
+              anidb=season["ids"].get("anidb"), **{name: franchise["ids"][name] for name in _FRANCHISE_IDS})
+    show = CatalogueEntry(kind=Kind.SHOW, title=season["title"], ids=ids, year=season["year"])
+    episodes = tuple(CatalogueEntry(kind=Kind.EPISODE, title=f"Episode {number}", ids=Ids(), season=1, number=number,
+                                    show=show) for number in range(1, season["episodes"] + 1))
+    object.__setattr__(show, "episodes", episodes)
+    return show
 
 
 def _blank_activities() -> dict[str, Any]:
@@ -83,6 +113,11 @@ class FakeSimkl(FakeService):
         **kwargs: Any,
     ) -> None:
         self.catalogue = catalogue or load_catalogue()
+        # simkl id -> (the season's series, its TVDB season, the franchise's ids)
+        self.anime: dict[str, tuple[CatalogueEntry, int, Mapping[str, Any]]] = {
+            str(season["ids"]["simkl"]): (_anime_entry(franchise, season), season["tvdb_season"], franchise["ids"])
+            for franchise in _ANIME_FRANCHISES for season in franchise["seasons"]
+        }
         super().__init__(**kwargs)
         self.state["client_ids"] = list(client_ids)
         self.state["tokens"] = list(tokens)
@@ -302,9 +337,19 @@ class FakeSimkl(FakeService):
         return answer
 
     def _entry(self, block: str, simkl_id: str) -> CatalogueEntry:
+        if block == "anime":
+            return self.anime[simkl_id][0]
         return self.catalogue.get("simkl", simkl_id, Kind.MOVIE if block == "movies" else Kind.SHOW)
 
-    def _ids(self, block: str, simkl_id: str) -> dict[str, Any]:
+    def _ids(self, block: str, simkl_id: str, extended: str = "") -> dict[str, Any]:
+        if block == "anime":
+            entry, tvdb_season, franchise = self.anime[simkl_id]
+            ids = {"simkl": entry.ids.simkl, "slug": entry.ids.slug, "mal": str(entry.ids.mal),
+                   "anidb": str(entry.ids.anidb)}
+            # "IMDB\TVDB\TMDB ids will also be added for 2+ seasons" with full_anime_seasons [S-apib L2002].
+            if tvdb_season == 1 or extended == "full_anime_seasons":
+                ids.update({name: franchise[name] for name in _FRANCHISE_IDS})
+            return ids
         entry = self._entry(block, simkl_id)
         ids: dict[str, Any] = {"simkl": entry.ids.simkl, "slug": entry.ids.slug}
         if entry.ids.imdb:
@@ -354,7 +399,7 @@ class FakeSimkl(FakeService):
 
     def _render(self, block: str, simkl_id: str, record: dict[str, Any], extended: str, with_times: bool) -> dict[str, Any]:
         entry = self._entry(block, simkl_id)
-        ids = self._ids(block, simkl_id)
+        ids = self._ids(block, simkl_id, extended)
         media = {"title": entry.title, "poster": f"{simkl_id[:2]}/{simkl_id}", "year": entry.year, "runtime": None, "ids": ids}
         out: dict[str, Any] = {
             "added_to_watchlist_at": record["added_to_watchlist_at"],
@@ -379,12 +424,17 @@ class FakeSimkl(FakeService):
                 "show": media,
             }
         )
+        mapped = block == "anime" and extended == "full_anime_seasons"
         if block == "anime":
             out["anime_type"] = "tv"
+            if mapped:
+                out["mapped_tvdb_seasons"] = [self.anime[simkl_id][1]]
         if extended.startswith("full"):
             seasons: dict[int, list[dict[str, Any]]] = {}
             for season, number in positions:
                 episode: dict[str, Any] = {"number": number}
+                if mapped:
+                    episode["tvdb"] = {"season": self.anime[simkl_id][1], "episode": number}
                 if with_times:
                     episode["watched_at"] = watched[_episode_key(season, number)]
                 seasons.setdefault(season, []).append(episode)
@@ -461,6 +511,12 @@ class FakeSimkl(FakeService):
                 self._set_status("movies", record, "completed", stamp)
                 counts["movies"] += 1
                 statuses.append({"request": item, "response": {"status": "completed", "simkl_type": "movie", "anime_type": None}})
+            elif block == "shows" and self._anime_of(item) is not None:
+                marked, missing = self._mark_anime(item, stamp)
+                if missing:
+                    not_found["shows"].append({**{k: v for k, v in item.items() if k != "seasons"}, "seasons": missing})
+                counts["episodes"] += marked
+                statuses.append({"request": item, "response": {"status": "watching", "simkl_type": "anime", "anime_type": "tv"}})
             elif block == "shows":
                 entry = self._lookup(Kind.SHOW, item)
                 if entry is None:
@@ -483,6 +539,55 @@ class FakeSimkl(FakeService):
                 marked, _missing = self._mark_show(episode.show, position, stamp)
                 counts["episodes"] += marked
         return FakeResponse(201, {"added": {**counts, "statuses": statuses}, "not_found": not_found})
+
+    def _anime_of(self, item: Mapping[str, Any]) -> list[str] | None:
+        """The anime series (simkl ids) a show object names, or None when it names no anime.
+
+        A season's own id (simkl, mal, anidb...) names that season's series. The franchise's ids name every
+        season with `use_tvdb_anime_seasons`, and otherwise only the first: "by default, anime seasons on
+        Simkl are treated as separate series" [S-apib L4716].
+        """
+        ids = item.get("ids") or {}
+        if not isinstance(ids, Mapping):
+            return None
+        for simkl_id, (entry, _tvdb_season, _franchise) in self.anime.items():
+            if any(ids.get(name) not in (None, "") and str(ids[name]) == str(getattr(entry.ids, name))
+                   for name in _SEASON_IDS):
+                return [simkl_id]
+        for franchise in _ANIME_FRANCHISES:
+            if any(ids.get(name) not in (None, "") and str(ids[name]) == franchise["ids"][name] for name in _FRANCHISE_IDS):
+                series = [str(season["ids"]["simkl"]) for season in franchise["seasons"]]
+                return series if item.get("use_tvdb_anime_seasons") is True else series[:1]
+        return None
+
+    def _mark_anime(self, item: Mapping[str, Any], stamp: str) -> tuple[int, list[dict[str, Any]]]:
+        """Mark anime episodes watched; with several series named, seasons are TVDB seasons."""
+        series = self._anime_of(item) or []
+        by_tvdb = len(series) > 1
+        default_time = item.get("watched_at") or stamp
+        marked = 0
+        missing: list[dict[str, Any]] = []
+        for season in item.get("seasons") or []:
+            number = season.get("number")
+            target = next((s for s in series if self.anime[s][1] == number), None) if by_tvdb else (
+                series[0] if series and number == 1 else None)
+            lost = []
+            for episode in season.get("episodes") or []:
+                entry = self.anime[target][0] if target is not None else None
+                if entry is None or not 1 <= int(episode.get("number") or 0) <= len(entry.episodes):
+                    lost.append({"number": episode.get("number")})
+                    continue
+                record = self.state["library"]["anime"].get(target) or self._new_record("anime", entry, stamp)
+                watched_at = episode.get("watched_at") or season.get("watched_at") or default_time
+                record["episodes"][_episode_key(1, int(episode["number"]))] = watched_at
+                if _later(watched_at, record["last_watched_at"]):
+                    record["last_watched_at"] = watched_at
+                status = "completed" if self._all_watched(entry, record) else "watching"
+                self._set_status("anime", record, status, stamp)
+                marked += 1
+            if lost:
+                missing.append({"number": number, "episodes": lost})
+        return marked, missing
 
     def _mark_show(self, entry: CatalogueEntry, item: Mapping[str, Any], stamp: str) -> tuple[int, list[dict[str, Any]]]:
         """Mark a show's episodes watched as the body says; (episodes marked, unknown seasons/episodes)."""
@@ -654,9 +759,12 @@ class FakeSimkl(FakeService):
 def _apply_items(fake: FakeSimkl, items: list[Mapping[str, Any]]) -> None:
     for raw in items:
         kind = Kind.MOVIE if raw.get("type", "movies") == "movies" else Kind.SHOW
-        block = "movies" if kind is Kind.MOVIE else "shows"
-        namespace, value = next((ns, raw[ns]) for ns in ("imdb", "tmdb", "tvdb", "simkl") if raw.get(ns) is not None)
-        entry = fake.catalogue.get(namespace, value, kind)
+        block = "anime" if raw.get("type") == "anime" else "movies" if kind is Kind.MOVIE else "shows"
+        if block == "anime":  # by the season's simkl id: each anime season is a series of its own
+            entry = fake.anime[str(raw["simkl"])][0]
+        else:
+            namespace, value = next((ns, raw[ns]) for ns in ("imdb", "tmdb", "tvdb", "simkl") if raw.get(ns) is not None)
+            entry = fake.catalogue.get(namespace, value, kind)
         stamp = fake._stamp()
         if raw.get("status") is None:
             if fake._held_record(block, entry) is not None:
@@ -678,8 +786,8 @@ def _apply_items(fake: FakeSimkl, items: list[Mapping[str, Any]]) -> None:
 def library_state(document: Mapping[str, Any], clock: float | None = None) -> dict[str, Any]:
     """The state file of a fake Simkl seeded with a sample library document.
 
-    `document`: {"client_ids": [...], "tokens": [...], "pin_auto": {...}, "items": [{"type": "movies"|"shows",
-    "imdb": "tt…", "status": ..., "added_to_watchlist_at", "last_watched_at", "user_rating", "user_rated_at",
+    `document`: {"client_ids": [...], "tokens": [...], "pin_auto": {...}, "items": [{"type": "movies"|"shows"|"anime",
+    "imdb": "tt…" (anime: "simkl": the season's id), "status": ..., "added_to_watchlist_at", "last_watched_at", "user_rating", "user_rated_at",
     "episodes": [{"season", "number", "watched_at"}]}]}.
     """
     fake = FakeSimkl(

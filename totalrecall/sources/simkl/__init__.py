@@ -34,9 +34,11 @@ from totalrecall.sources.simkl.api import LOGIN_COMMAND, SimklApi
 from totalrecall.sources.simkl.auth import config_simkl
 from totalrecall.sources.simkl.mapping import (
     ACTIVITY_KEYS,
+    ANIME_IDS,
     LIST_TYPES,
     Library,
     entries_from,
+    episode_position,
     ids_payload,
     item_of,
     iter_records,
@@ -52,7 +54,7 @@ log = logging.getLogger("totalrecall.simkl")
 # Simkl documents no batch limit; 100 objects a request keeps bodies small and calls few.
 BATCH_SIZE = 100
 _LIBRARY_FILE = "library.json"
-_LIBRARY_VERSION = 1
+_LIBRARY_VERSION = 2  # 2: anime read with full_anime_seasons
 
 
 def _status_map(settings: Any) -> StatusMap:
@@ -147,7 +149,7 @@ class SimklService(Service):
         self._fetched: Library | None = None  # as Simkl last answered; what is saved
         self._activities: dict[str, Any] | None = None
         self._held: Library | None = None  # the same, with this run's accepted writes applied
-        self._index: ItemIndex[tuple[str, str]] | None = None
+        self._index: ItemIndex[list[tuple[str, str]]] | None = None
         self._wrote = False
         self.status_map = _status_map(context.settings)
 
@@ -267,21 +269,57 @@ class SimklService(Service):
 
     def _find(self, item: Item) -> dict[str, Any] | None:
         """Simkl's record of a movie or show (for an episode: of its show)."""
+        found = self._find_all(item)
+        return found[-1] if found else None
+
+    def _find_all(self, item: Item) -> list[dict[str, Any]]:
+        """Every record of the title: one, except for an anime, whose seasons Simkl keeps as separate series
+        that share the franchise's imdb/tvdb/tmdb ids."""
         held = self._ensure_held()
         if self._index is None:
-            index: ItemIndex[tuple[str, str]] = ItemIndex()
+            index: ItemIndex[list[tuple[str, str]]] = ItemIndex()
             for list_type, key, record in iter_records(held):
-                index.add(item_of(list_type, record), (list_type, key))
+                self._file(index, item_of(list_type, record), (list_type, key))
             self._index = index
         if item.kind in (Kind.EPISODE, Kind.SEASON):
             if not item.show_ids:
-                return None
+                return []
             item = Item(kind=Kind.SHOW, ids=item.show_ids, title=item.show_title)
-        found = self._index.get(item)
-        if found is None:
-            return None
-        list_type, key = found
-        return held.get(list_type, {}).get(key)
+        places = self._index.get(item) or []
+        records = [held.get(list_type, {}).get(key) for list_type, key in places]
+        return [record for record in records if record is not None]
+
+    @staticmethod
+    def _file(index: ItemIndex[list[tuple[str, str]]], item: Item, place: tuple[str, str]) -> None:
+        group = index.find(item)
+        places = index.value(group) if group is not None else None
+        if places is None:
+            index.add(item, [place])
+        else:
+            index.add(item)
+            places.append(place)
+
+    def _episodes_of(self, item: Item) -> dict[tuple[int, int], Any]:
+        """The watched episodes of an episode's show, over all of its records (an anime's seasons)."""
+        episodes: dict[tuple[int, int], Any] = {}
+        for record in self._find_all(item):
+            episodes.update(_episodes(record))
+        return episodes
+
+    def _show_body(self, item: Item) -> dict[str, Any]:
+        """A show object for an episode write. An anime's episodes go by TVDB numbering: the body carries
+        `use_tvdb_anime_seasons` and only the franchise's ids, so Simkl files each episode under the
+        season's own series; the flag changes nothing for other shows (Simkl's blueprint)."""
+        show_ids = item.show_ids or Ids()
+        anime = any(getattr(show_ids, name) is not None for name in ANIME_IDS) or any(
+            record.get("anime_type") is not None for record in self._find_all(item)
+        )
+        body = media_payload(item)
+        franchise = ids_payload(show_ids, franchise=True)
+        if anime and franchise:
+            body["ids"] = franchise
+        body["use_tvdb_anime_seasons"] = True
+        return body
 
     def _remember(self, item: Item, record: dict[str, Any]) -> None:
         """Put a record for an item Simkl did not hold into the in-run view."""
@@ -295,7 +333,7 @@ class SimklService(Service):
         if self._index is not None:
             # Filed into the index as a rebuild would file it last; rebuilding per remembered record
             # made a write of n new titles O(n * library).
-            self._index.add(item_of(list_type, record), (list_type, key))
+            self._file(self._index, item_of(list_type, record), (list_type, key))
 
     def _forget(self, record: dict[str, Any]) -> None:
         held = self._ensure_held()
@@ -454,10 +492,10 @@ class SimklService(Service):
                 else:
                     drop.add("movies", media_payload(item), [entry])
                 continue
-            if record is None or (item.season, item.episode) not in _episodes(record):
+            if record is None or (item.season, item.episode) not in self._episodes_of(item):
                 removed.append(entry)
                 continue
-            body, entries = shows.setdefault(_ids_key(ids_payload(item.show_ids or Ids())), (media_payload(item), []))
+            body, entries = shows.setdefault(_ids_key(ids_payload(item.show_ids or Ids())), (self._show_body(item), []))
             _add_episode(body, item.season or 0, item.episode or 0, None)
             entries.append(entry)
         for body, entries in shows.values():
@@ -470,7 +508,8 @@ class SimklService(Service):
             if entry.item.kind is Kind.MOVIE:
                 self._forget(record)
             else:
-                _unwatch(record, entry.item.season or 0, entry.item.episode or 0)
+                for each in self._find_all(entry.item):
+                    _unwatch(each, entry.item.season or 0, entry.item.episode or 0)
         removed.extend(taken)
         removed.extend(entry for entry in _entries(drop) if id(entry) in missing)
 
@@ -496,14 +535,15 @@ class SimklService(Service):
                 continue
             show_key = _ids_key(ids_payload(item.show_ids))
             position = (show_key, item.season, item.episode)
-            if record is not None and (item.season, item.episode) in _episodes(record):
-                excluded.append(Excluded(entry, _one_play("episode", _episodes(record)[(item.season, item.episode)])))
+            watched = self._episodes_of(item) if record is not None else {}
+            if (item.season, item.episode) in watched:
+                excluded.append(Excluded(entry, _one_play("episode", watched[(item.season, item.episode)])))
                 continue
             if position in planned:
                 excluded.append(Excluded(entry, _one_play("episode", None)))
                 continue
             planned.add(position)
-            body, entries = shows.setdefault(show_key, (media_payload(item), []))
+            body, entries = shows.setdefault(show_key, (self._show_body(item), []))
             _add_episode(body, item.season, item.episode, entry.watched_at)
             entries.append(entry)
         for body, entries in shows.values():
@@ -626,6 +666,11 @@ def _add_episode(body: dict[str, Any], season: int, number: int, watched_at: Any
 
 
 def _unwatch(record: dict[str, Any], season: int, number: int) -> None:
+    """Drop an episode from a record's watched ones; (season, number) as watched_episodes() numbers it."""
     for candidate in record.get("seasons") or []:
-        if candidate.get("number") == season:
-            candidate["episodes"] = [e for e in candidate.get("episodes") or [] if e.get("number") != number]
+        candidate["episodes"] = [
+            episode for episode in candidate.get("episodes") or []
+            if episode_position(record, candidate.get("number"), episode) != (season, number)
+        ]
+    if record.get("episodes"):
+        record["episodes"] = [e for e in record["episodes"] if episode_position(record, 1, e) != (season, number)]

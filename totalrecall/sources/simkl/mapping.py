@@ -22,6 +22,7 @@ from totalrecall.model import (
 from totalrecall.resolve.statusmaps import StatusMap
 
 __all__ = [
+    "ANIME_IDS",
     "LIST_TYPES",
     "ACTIVITY_KEYS",
     "Library",
@@ -30,6 +31,7 @@ __all__ = [
     "ids_from",
     "item_of",
     "episode_item",
+    "episode_position",
     "watched_episodes",
     "entries_from",
     "ids_payload",
@@ -39,6 +41,9 @@ __all__ = [
 # The three blocks of /sync/all-items and the /sync/activities section that times each.
 LIST_TYPES = ("movies", "shows", "anime")
 ACTIVITY_KEYS = {"movies": "movies", "shows": "tv_shows", "anime": "anime"}
+
+# Ids of the anime databases Simkl lists beside its own [S-apib L187-274].
+ANIME_IDS = ("mal", "anidb", "anilist", "kitsu")
 
 # {list type: {record key: the all-items record as Simkl sent it}}
 Library = dict[str, dict[str, dict[str, Any]]]
@@ -79,6 +84,7 @@ def ids_from(raw: Mapping[str, Any] | None) -> Ids:
         tvdb=_int_or_none(raw.get("tvdb")),
         simkl=_int_or_none(raw.get("simkl")),
         slug=raw.get("slug") or None,
+        **{name: _int_or_none(raw.get(name)) for name in ANIME_IDS},
     )
 
 
@@ -99,15 +105,46 @@ def episode_item(show: Item, season: int, number: int) -> Item:
                 season=season, episode=number)
 
 
+def _tvdb_position(episode: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[int, int] | None:
+    """An anime episode's TVDB season and number, the numbering every other service uses.
+
+    Simkl keeps each anime season as a series of its own ("Attack on Titan Season 2", episodes 1..n);
+    `extended=full_anime_seasons` maps each episode ({"number": 1, "tvdb": {"season": 2, "episode": 1}}).
+    A record that maps to exactly one TVDB season (`tvdb_seasons` / `mapped_tvdb_seasons`) but whose
+    episode carries no mapping keeps its numbers within that season.
+    """
+    tvdb = episode.get("tvdb")
+    if isinstance(tvdb, Mapping):
+        season, number = _int_or_none(tvdb.get("season")), _int_or_none(tvdb.get("episode"))
+        if season is not None and number is not None:
+            return season, number
+    seasons = record.get("tvdb_seasons") or record.get("mapped_tvdb_seasons")
+    if isinstance(seasons, list) and len(seasons) == 1 and _int_or_none(seasons[0]) is not None:
+        number = _int_or_none(episode.get("number"))
+        return (int(seasons[0]), number) if number is not None else None
+    return None
+
+
+def episode_position(record: Mapping[str, Any], season: Any, episode: Mapping[str, Any]) -> tuple[int, int] | None:
+    """Where an episode listed under `season` of a record sits for other services (TVDB numbering)."""
+    if episode.get("number") is None or season is None:
+        return None
+    return _tvdb_position(episode, record) or (int(season), int(episode["number"]))
+
+
 def watched_episodes(record: Mapping[str, Any]) -> Iterator[tuple[int, int, datetime | None]]:
-    """(season, episode, watched_at) of every watched episode; anime may list episodes without seasons."""
+    """(season, episode, watched_at) of every watched episode, in TVDB numbering where Simkl maps an anime
+    episode to it; anime may list episodes without seasons."""
     for season in record.get("seasons") or []:
         for episode in season.get("episodes") or []:
             if episode.get("number") is not None and season.get("number") is not None:
-                yield int(season["number"]), int(episode["number"]), parse_time(episode.get("watched_at"))
+                mapped = _tvdb_position(episode, record)
+                position = mapped or (int(season["number"]), int(episode["number"]))
+                yield *position, parse_time(episode.get("watched_at"))
     for episode in record.get("episodes") or []:
         if episode.get("number") is not None:
-            yield 1, int(episode["number"]), parse_time(episode.get("watched_at"))
+            mapped = _tvdb_position(episode, record)
+            yield *(mapped or (1, int(episode["number"]))), parse_time(episode.get("watched_at"))
 
 
 def _rating(record: Mapping[str, Any]) -> int | None:
@@ -154,10 +191,16 @@ def entries_from(library: Library, status_map: StatusMap) -> dict[DataType, list
     return result
 
 
-def ids_payload(ids: Ids) -> dict[str, Any]:
-    """The ids Simkl matches on (trakt ids and foreign slugs mean nothing to it)."""
+def ids_payload(ids: Ids, *, franchise: bool = False) -> dict[str, Any]:
+    """The ids Simkl matches on (trakt ids and foreign slugs mean nothing to it).
+
+    `franchise`: only the ids the whole anime shares (imdb, tmdb, tvdb), for a body that numbers episodes
+    the TVDB way (`use_tvdb_anime_seasons`); a simkl or mal id names one season's series and would pin the
+    body to it.
+    """
     payload: dict[str, Any] = {}
-    for name in ("simkl", "imdb", "tmdb", "tvdb"):
+    names = ("imdb", "tmdb", "tvdb") if franchise else ("simkl", "imdb", "tmdb", "tvdb", *ANIME_IDS)
+    for name in names:
         value = getattr(ids, name)
         if value is not None:
             payload[name] = value
