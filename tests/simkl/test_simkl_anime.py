@@ -86,3 +86,18 @@ def test_anime_episodes_are_written_with_tvdb_anime_seasons(world: Callable[...,
     fake.clear_log()
     again = w.run()
     assert not again.failed and not fake.requests_matching("POST", "/sync/history")
+
+
+def test_an_anime_episode_removed_elsewhere_leaves_its_season_series_on_simkl(world: Callable[..., World], fake: FakeSimkl) -> None:
+    _seed_anime(fake)
+    w = world()
+    w.run()
+    kept = [e for e in w.get("watch_history")
+            if not (e["item"].get("season") == 2 and e["item"].get("episode") == 1)]
+    w.put("watch_history", kept)  # S02E01 unwatched on the other service
+    report = w.run()
+    assert not report.failed, report.failed
+    [sent] = [json.loads(r.body) for r in fake.requests_matching("POST", "/sync/history/remove")]
+    assert sent["shows"][0]["use_tvdb_anime_seasons"] is True
+    assert fake.state["library"]["anime"][str(SEASON_2)]["episodes"] == {}
+    assert set(fake.state["library"]["anime"]["39687"]["episodes"]) == {"1x1", "1x2", "1x3"}

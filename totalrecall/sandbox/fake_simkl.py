@@ -560,17 +560,43 @@ class FakeSimkl(FakeService):
                 return series if item.get("use_tvdb_anime_seasons") is True else series[:1]
         return None
 
+    def _anime_series(self, series: list[str], number: Any) -> str | None:
+        """The series a season number of a body names: a TVDB season when the body names the franchise
+        (several series), else the series' own (only) season 1."""
+        if len(series) > 1:
+            return next((s for s in series if self.anime[s][1] == number), None)
+        return series[0] if series and number == 1 else None
+
+    def _unmark_anime(self, item: Mapping[str, Any], stamp: str) -> tuple[int, list[dict[str, Any]]]:
+        series = self._anime_of(item) or []
+        removed = 0
+        missing: list[dict[str, Any]] = []
+        for season in item.get("seasons") or []:
+            target = self._anime_series(series, season.get("number"))
+            record = self.state["library"]["anime"].get(target) if target is not None else None
+            lost = []
+            for episode in season.get("episodes") or []:
+                key = _episode_key(1, int(episode.get("number") or 0))
+                if record is None or key not in record["episodes"]:
+                    lost.append({"number": episode.get("number")})
+                    continue
+                del record["episodes"][key]
+                record["updated_at"] = stamp
+                self._bump("anime", record["status"], stamp)
+                removed += 1
+            if lost:
+                missing.append({"number": season.get("number"), "episodes": lost})
+        return removed, missing
+
     def _mark_anime(self, item: Mapping[str, Any], stamp: str) -> tuple[int, list[dict[str, Any]]]:
         """Mark anime episodes watched; with several series named, seasons are TVDB seasons."""
         series = self._anime_of(item) or []
-        by_tvdb = len(series) > 1
         default_time = item.get("watched_at") or stamp
         marked = 0
         missing: list[dict[str, Any]] = []
         for season in item.get("seasons") or []:
             number = season.get("number")
-            target = next((s for s in series if self.anime[s][1] == number), None) if by_tvdb else (
-                series[0] if series and number == 1 else None)
+            target = self._anime_series(series, number)
             lost = []
             for episode in season.get("episodes") or []:
                 entry = self.anime[target][0] if target is not None else None
@@ -645,6 +671,12 @@ class FakeSimkl(FakeService):
         not_found: dict[str, list[Any]] = {"movies": [], "shows": []}
         stamp = self._stamp()
         for block, item in self._items(body, ("movies", "shows")):
+            if block == "shows" and item.get("seasons") is not None and self._anime_of(item) is not None:
+                removed, missing = self._unmark_anime(item, stamp)
+                deleted["episodes"] += removed
+                if missing:
+                    not_found["shows"].append({**{k: v for k, v in item.items() if k != "seasons"}, "seasons": missing})
+                continue
             kind = Kind.MOVIE if block == "movies" else Kind.SHOW
             entry = self._lookup(kind, item)
             record = self._held_record(block, entry) if entry is not None else None
