@@ -125,7 +125,8 @@ class SimklService(Service):
 
     Reads cost one /sync/activities call when nothing changed: the raw library (every list and status,
     which the writes need to keep statuses) is kept in the collect folder and brought up to date with
-    `date_from` deltas, or read again in full for a list type whose removals or ratings moved.
+    `date_from` deltas; removals are found by the simkl ids still listed (`extended=simkl_ids_only`) and
+    rating changes through `/sync/ratings?date_from`, never by re-reading a list with the heavy options.
     """
 
     name = "simkl"
