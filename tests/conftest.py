@@ -7,7 +7,13 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 from support.workspace import workspace  # noqa: F401 - a fixture
+
+# Two cores shared with fakes, Chromium and other test processes: generation speed and per-example time say
+# nothing about correctness here, so neither fails a test (benchmarks/ measure speed).
+settings.register_profile("totalrecall", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("totalrecall")
 
 SKIP_BROWSER_VARIABLE = "TOTALRECALL_SKIP_BROWSER"
 

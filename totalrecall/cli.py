@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -60,7 +61,33 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_VERBOSITY_FLAGS = re.compile(r"^(-v+|-q|--verbose|--quiet)$")
+_OPTIONAL_VALUE_FLAGS = ("--dry-run", "--use-cache")
+
+
+class _Group(click.Group):
+    """The root command: -v/-vv/-q are accepted before or after the subcommand (`sync --ratings -vv`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        leading, rest = [], []
+        for position, arg in enumerate(args):
+            if arg == "--":
+                rest.extend(args[position:])
+                break
+            (leading if _VERBOSITY_FLAGS.match(arg) else rest).append(arg)
+        return super().parse_args(ctx, [*leading, *rest])
+
+
+class _RunCommand(click.Command):
+    """`--dry-run` and `--use-cache` take a value only as `--dry-run=SVC,..`, so they never swallow the
+    file name or flag that follows them (`run --dry-run FILE`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = [f"{arg}=*" if arg in _OPTIONAL_VALUE_FLAGS else arg for arg in args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="-v debug, -vv trace (HTTP too).")
 @click.option("-q", "--quiet", is_flag=True, help="Errors only.")
 @click.version_option(__version__, prog_name="totalrecall")
@@ -187,7 +214,7 @@ def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None,
     return report.exit_code
 
 
-@cli.command()
+@cli.command(cls=_RunCommand)
 @click.argument("pipeline", type=click.Path(path_type=Path))
 @_run_options
 @reports_errors
@@ -202,7 +229,7 @@ def default_pipeline() -> Path:
     return Path(str(resources.files("totalrecall.pipeline").joinpath("default.yaml")))
 
 
-@cli.command()
+@cli.command(cls=_RunCommand)
 @click.option("--watchlist", is_flag=True, help="Sync the watchlist.")
 @click.option("--ratings", is_flag=True, help="Sync ratings.")
 @click.option("--reviews", is_flag=True, help="Sync reviews.")
@@ -366,17 +393,21 @@ def stop(timeout: float) -> None:
 def history() -> None:
     """List past runs from the sync journal, with what each wrote."""
     from totalrecall.config.paths import Paths
+    from totalrecall.distribute.journal import undone_by
     from totalrecall.pipeline.undoing import list_runs
 
     runs = list_runs(Paths.from_environment())
     if not runs:
         click.echo("no runs have written anything yet")
         return
+    undone = undone_by(runs)
     for record in runs:
         added, removed, pending = record.counts()
         targets = sorted({batch.target for batch in record.batches})
         when = record.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if record.started_at else "?"
         note = f", {pending} batches unconfirmed" if pending else ""
+        if record.run_id in undone:
+            note += f", undone by {undone[record.run_id]}"
         click.echo(f"{record.run_id}  {when}  {record.kind:5}  {added} added, {removed} removed{note}"
                    f"  ({', '.join(targets)})  {record.pipeline}")
 
@@ -392,24 +423,31 @@ def undo(run_id: str, dry_run: bool, wait: bool) -> None:
     from totalrecall.config.paths import Paths
     from totalrecall.config.settings import load_settings
     from totalrecall.lock import sync_lock
-    from totalrecall.pipeline.undoing import undo_run
+    from totalrecall.model import describe_entry
+    from totalrecall.pipeline.undoing import apply_undo_plan, plan_undo_run
 
     paths = Paths.from_environment()
     settings = load_settings(paths.config_file, required=True)
+    credentials = CredentialStore(paths.credentials_file)
     with sync_lock(paths.lock_file, f"totalrecall undo {run_id}", wait=wait):
-        report = undo_run(run_id, paths, settings, CredentialStore(paths.credentials_file), dry_run=dry_run)
-    if not report.steps:
-        click.echo(f"run {run_id} changed nothing that can be undone")
-        return
-    for step in report.steps:
-        flag = " (unconfirmed batch)" if step.unconfirmed else ""
-        click.echo(f"{step.target} {step.data_type.value}: put back {len(step.adds)}, take away "
-                   f"{len(step.removals)}{flag}")
-        for caveat in step.caveats:
-            click.echo(f"  not exact: {caveat}")
-    if dry_run:
-        click.echo("dry run: nothing changed")
-        return
+        plan = plan_undo_run(run_id, paths, settings, credentials)
+        if not plan.steps:
+            click.echo(f"run {run_id} changed nothing that can be undone")
+            return
+        # Everything, and every change that cannot be exact, is listed before anything is sent.
+        for step in plan.steps:
+            flag = " (unconfirmed batch)" if step.unconfirmed else ""
+            click.echo(f"{step.target} {step.data_type.value}: put back {len(step.adds)}, take away "
+                       f"{len(step.removals)}{flag}")
+            for verb, entries in (("put back", step.adds), ("take away", step.removals)):
+                for entry in entries:
+                    click.echo(f"  {verb}: {describe_entry(entry)}")
+            for caveat in step.caveats:
+                click.echo(f"  not exact: {caveat}")
+        if dry_run:
+            click.echo("dry run: nothing changed")
+            return
+        report = apply_undo_plan(plan, paths, settings, credentials)
     for problem in report.problems:
         click.echo(f"could not restore: {problem}", err=True)
     click.echo(f"undone as run {report.undo_run_id}")

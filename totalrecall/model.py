@@ -26,6 +26,7 @@ __all__ = [
     "converter",
     "dump_entries",
     "load_entries",
+    "describe_entry",
     "utc",
     "parse_time",
     "format_time",
@@ -327,6 +328,19 @@ class Capabilities:
     def accepts_kind(self, data_type: DataType, kind: Kind) -> bool:
         allowed = self.kinds.get(data_type)
         return allowed is None or kind in allowed
+
+
+def describe_entry(entry: Entry) -> str:
+    """One line for plans and undo listings: the title and what the entry says about it."""
+    label = entry.item.label()
+    if isinstance(entry, Rating):
+        return f"{label}: rated {entry.value}"
+    if isinstance(entry, Review):
+        text = " ".join(entry.text.split())
+        return f"{label}: review \"{text[:40]}{'…' if len(text) > 40 else ''}\""
+    if isinstance(entry, HistoryEntry):
+        return f"{label}: watched {format_time(entry.watched_at) or '(no time)'}"
+    return label
 
 
 def _make_converter() -> cattrs.Converter:

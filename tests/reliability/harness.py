@@ -19,6 +19,7 @@ from totalrecall.config.settings import load_settings
 from totalrecall.errors import TotalRecallError
 from totalrecall.model import DataType, HistoryGranularity, dump_entries
 from totalrecall.pipeline.interpreter import Interpreter, RunOptions
+from totalrecall.pipeline.undoing import UndoReport, undo_run
 from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sandbox.fake_imdb import FakeImdb
 from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexMetadataFake, PlexServerFake, PlexTvFake
@@ -72,6 +73,8 @@ class RunOutcome:
     failed: dict[str, str] = attrs.field(factory=dict)
     error: str | None = None
     removed: int = 0  # entries the run removed, on every target together
+    planned: int = 0  # adds and removals the run planned, on every target together
+    run_id: str | None = None
 
     @property
     def summary(self) -> str:
@@ -174,7 +177,14 @@ class World:
         except TotalRecallError as error:
             return RunOutcome(error.exit_code, error=str(error))
         removed = sum(len(result.removed) for result in report.results.values())
-        return RunOutcome(report.exit_code, dict(report.failed), removed=removed)
+        planned = sum(len(plan.adds) + len(plan.removals) for plan in report.plans)
+        return RunOutcome(report.exit_code, dict(report.failed), removed=removed, planned=planned,
+                          run_id=report.run_id)
+
+    def undo(self, run_id: str) -> UndoReport:
+        paths = Paths(self.base)
+        return undo_run(run_id, paths, load_settings(paths.config_file, required=True),
+                        CredentialStore(paths.credentials_file))
 
     # -- what every service holds -------------------------------------------------------------------------
     def holdings(self) -> dict[str, dict[str, collections.Counter[str]]]:

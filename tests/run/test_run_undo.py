@@ -71,4 +71,10 @@ def test_history_and_undo_commands(workspace) -> None:
     assert done.exit_code == 0, done.output
     assert ws.imdb_ids("b", "watchlist") == []
     unknown = CliRunner().invoke(cli, ["-q", "undo", "nope"], env=env)
-    assert unknown.exit_code == 2 and 'no run "nope"' in unknown.output
+    assert unknown.exit_code == 2 and '"nope" is not a run id' in unknown.output
+    missing = CliRunner().invoke(cli, ["-q", "undo", "20200101-000000-abcd"], env=env)
+    assert missing.exit_code == 2 and 'no run "20200101-000000-abcd"' in missing.output
+    again = CliRunner().invoke(cli, ["-q", "undo", report.run_id], env=env)
+    assert again.exit_code == 2 and "already undone by" in again.output
+    listed = CliRunner().invoke(cli, ["-q", "history"], env=env)
+    assert f"undone by {again.output.split('undone by ')[1].split(';')[0]}" in listed.output

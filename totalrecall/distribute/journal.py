@@ -13,7 +13,7 @@ import attrs
 
 from totalrecall.model import DataType, Entry, dump_entries, format_time, load_entries, parse_time
 
-__all__ = ["Journal", "JournalBatch", "RunRecord", "read_runs", "read_run"]
+__all__ = ["Journal", "JournalBatch", "RunRecord", "read_runs", "read_run", "undone_by"]
 
 
 @attrs.frozen
@@ -38,6 +38,8 @@ class RunRecord:
     pipeline: str
     batches: tuple[JournalBatch, ...]
     kind: str = "sync"
+    # For an undo run: the run it reverted.
+    undoes: str | None = None
 
     def counts(self) -> tuple[int, int, int]:
         """(added, removed, batches never confirmed) over the run."""
@@ -54,13 +56,17 @@ class Journal:
     leaves a journal that says exactly which batches may have reached a service.
     """
 
-    def __init__(self, folder: Path, run_id: str, started_at: datetime, pipeline: str, kind: str = "sync") -> None:
+    def __init__(self, folder: Path, run_id: str, started_at: datetime, pipeline: str, kind: str = "sync",
+                 undoes: str | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{run_id}.jsonl"
         self.run_id = run_id
         self._sequence = 0
-        self._append({"record": "run", "run_id": run_id, "started_at": format_time(started_at),
-                      "pipeline": pipeline, "kind": kind})
+        header = {"record": "run", "run_id": run_id, "started_at": format_time(started_at),
+                  "pipeline": pipeline, "kind": kind}
+        if undoes is not None:
+            header["undoes"] = undoes
+        self._append(header)
 
     def _append(self, document: dict[str, Any]) -> None:
         with self.path.open("a", encoding="utf-8") as handle:
@@ -123,7 +129,16 @@ def _parse(path: Path) -> RunRecord | None:
         pipeline=header.get("pipeline", ""),
         batches=tuple(batches[key] for key in sorted(batches)),
         kind=header.get("kind", "sync"),
+        undoes=header.get("undoes") or _undone_in_pipeline(header),
     )
+
+
+def _undone_in_pipeline(header: dict[str, Any]) -> str | None:
+    """Undo journals written before `undoes` existed name the run in their pipeline field."""
+    pipeline = str(header.get("pipeline", ""))
+    if header.get("kind") == "undo" and pipeline.startswith("undo "):
+        return pipeline.removeprefix("undo ").strip() or None
+    return None
 
 
 def read_runs(folder: Path) -> list[RunRecord]:
@@ -135,3 +150,8 @@ def read_runs(folder: Path) -> list[RunRecord]:
 def read_run(folder: Path, run_id: str) -> RunRecord | None:
     path = folder / f"{run_id}.jsonl"
     return _parse(path) if path.exists() else None
+
+
+def undone_by(records: Sequence[RunRecord]) -> dict[str, str]:
+    """Run id -> the id of the undo run that reverted it."""
+    return {record.undoes: record.run_id for record in records if record.undoes}

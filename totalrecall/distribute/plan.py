@@ -22,7 +22,7 @@ from totalrecall.resolve.membership import review_text_key
 from totalrecall.resolve.options import Resolution
 from totalrecall.sources.base import Excluded
 
-__all__ = ["TargetPlan", "plan_target", "MODES"]
+__all__ = ["TargetPlan", "plan_target", "exceeds_removal_guard", "wipes_small_list", "MODES"]
 
 MODES = ("mirror", "add_only", "read_only")
 
@@ -92,11 +92,15 @@ def plan_target(
     tolerance_seconds: int,
     cutoff: datetime | None = None,
     first_seen: FirstSeen | None = None,
+    suppressed: Callable[[Entry], bool] | None = None,
+    kept: Callable[[Entry], bool] | None = None,
 ) -> TargetPlan:
     """Adds (what the target lacks), removals (mirror targets only) and what it cannot take, with reasons.
 
     Items outside the resolution's scope are never touched. The cut-off skips entries first seen by
-    TotalRecall before the target's last sync: those were offered then already.
+    TotalRecall before the target's last sync: those were offered then already. `suppressed` names what an
+    undo took back from this target: neither added nor re-rated again; `kept` what must not be removed from it
+    (what an undo put back, against the rule that removed it). A full sync overrides both.
     """
     data_type = resolution.data_type
     granularity = capabilities.history
@@ -133,6 +137,9 @@ def plan_target(
                 needed = " or ".join(capabilities.addressed_by)
                 excluded.append(Excluded(entry, f"no_{needed.replace(' or ', '_')}_id: {target} finds titles by {needed} id"))
                 continue
+            if suppressed is not None and suppressed(entry):
+                skipped += 1
+                continue
             if not change and cutoff is not None and first_seen is not None:
                 seen = first_seen(entry)
                 if seen is not None and seen <= cutoff:
@@ -151,6 +158,8 @@ def plan_target(
             if not resolution.in_scope(gone):
                 continue
             for held_entry in _matching(gone, held_for(gone.item), granularity, tolerance):
+                if kept is not None and kept(held_entry):
+                    continue
                 if held_entry not in removals:
                     removals.append(held_entry)
 
@@ -170,3 +179,8 @@ def plan_target(
 def exceeds_removal_guard(plan: TargetPlan, max_share: float) -> bool:
     """A removal of more than `max_share` of a target's list, and of more than 10 items, needs consent."""
     return len(plan.removals) > 10 and len(plan.removals) > max_share * plan.held_count
+
+
+def wipes_small_list(removals: int, held: int) -> bool:
+    """Removing every entry of a list, or more than half of a list of 3 or more, whatever its size."""
+    return removals > 0 and (removals >= held or (held >= 3 and removals > held / 2))

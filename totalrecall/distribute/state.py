@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,12 @@ from totalrecall.model import (
 )
 from totalrecall.resolve.membership import review_text_key
 
-__all__ = ["StateStore", "entry_fingerprints", "apply_tombstones"]
+__all__ = [
+    "StateStore", "entry_fingerprints", "apply_tombstones", "first_seen_lookup", "fingerprint_lookup", "UNDONE_KINDS", "without_entries",
+]
+
+
+UNDONE_KINDS = ("taken", "restored")
 
 
 def _read_json(path: Path) -> Any:
@@ -119,6 +124,26 @@ class StateStore:
         if fingerprints or path.exists():
             _write_json(path, fingerprints)
 
+    # -- what an undo changed on a target, so a sync does not simply redo it ----------------------------
+    # "taken": what it took back (never re-added or re-rated); "restored": what it put back (no rule removes
+    # it again). Both end with a --force-full-sync to that target.
+    def _undone_path(self, kind: str, target: str, data_type: DataType) -> Path:
+        return self.root / "undone" / kind / target / f"{data_type.value}.json"
+
+    def load_undone(self, kind: str, target: str, data_type: DataType) -> set[str]:
+        raw = _read_json(self._undone_path(kind, target, data_type))
+        return set(raw) if isinstance(raw, list) else set()
+
+    def record_undone(self, kind: str, target: str, data_type: DataType, entries: Iterable[Entry]) -> None:
+        fingerprints = {f for entry in entries for f in entry_fingerprints(entry)}
+        if fingerprints:
+            known = self.load_undone(kind, target, data_type)
+            _write_json(self._undone_path(kind, target, data_type), sorted(known | fingerprints))
+
+    def clear_undone(self, target: str, data_type: DataType) -> None:
+        for kind in UNDONE_KINDS:
+            self._undone_path(kind, target, data_type).unlink(missing_ok=True)
+
     # -- tombstones: entries removed on purpose, kept so add_only copies do not bring them back --------
     def _tombstone_path(self, data_type: DataType) -> Path:
         return self.root / "tombstones" / f"{data_type.value}.json"
@@ -131,6 +156,28 @@ class StateStore:
 
     def save_tombstones(self, data_type: DataType, entries: Sequence[Entry]) -> None:
         _write_json(self._tombstone_path(data_type), {"entries": dump_entries(entries)})
+
+    def drop_tombstones(self, data_type: DataType, restored: Sequence[Entry]) -> None:
+        """Entries put back (by undo) are no longer removed on purpose: their tombstones would hide them."""
+        tombstones = self.load_tombstones(data_type)
+        kept = without_entries(tombstones, restored)
+        if len(kept) != len(tombstones):
+            self.save_tombstones(data_type, kept)
+
+
+def fingerprint_lookup(fingerprints: set[str] | frozenset[str]) -> Callable[[Entry], bool] | None:
+    """Whether `entry` is one of the entries the fingerprints were taken from (None when there are none)."""
+    if not fingerprints:
+        return None
+    return lambda entry: any(f in fingerprints for f in entry_fingerprints(entry))
+
+
+def without_entries(held: Sequence[Entry], gone: Iterable[Entry]) -> list[Entry]:
+    """`held` less the entries that are `gone` (same item and detail, whatever ids each copy carries)."""
+    fingerprints = {f for entry in gone for f in entry_fingerprints(entry)}
+    if not fingerprints:
+        return list(held)
+    return [entry for entry in held if not any(f in fingerprints for f in entry_fingerprints(entry))]
 
 
 def first_seen_lookup(seen: Mapping[str, str], pending: set[str] | frozenset[str] = frozenset()) -> Any:
@@ -165,6 +212,7 @@ def apply_tombstones(
     baseline: Mapping[str, Sequence[Entry]],
     tombstones: Sequence[Entry],
     tolerance_seconds: int,
+    suspects: Iterable[str] = (),
 ) -> tuple[dict[str, list[Entry]], list[Entry]]:
     """Hide stale copies of entries removed on purpose; return the tombstones still needed.
 
@@ -172,7 +220,8 @@ def apply_tombstones(
     it back to every other service on the next run. Its copy stays hidden while that service already
     held it at the last sync. A fresh add anywhere (an entry not in that service's baseline) is a
     deliberate re-add: it revives the entry and ends its tombstone. A tombstone that hides nothing any
-    more has done its job and is dropped.
+    more has done its job and is dropped. A suspect service (failed, replayed from an older cache, emptied)
+    revives nothing: its copy may simply predate the removal.
     """
     if not tombstones:
         return {service: list(entries) for service, entries in current.items()}, []
@@ -184,7 +233,10 @@ def apply_tombstones(
     befores = {service: ItemIndex.of(e.item for e in baseline.get(service, ())) for service in current}
 
     revived: list[Entry] = []
+    doubtful = set(suspects)
     for service, entries in current.items():
+        if service in doubtful:
+            continue
         for entry in entries:
             gone = _tombstone_for(index, entry, tolerance)
             if gone is not None and entry.item not in befores[service] and gone not in revived:

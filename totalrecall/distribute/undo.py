@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from totalrecall.distribute.journal import Journal, JournalBatch, RunRecord
+from totalrecall.distribute.state import without_entries
 from totalrecall.identity import ItemIndex
 from totalrecall.model import (
     Capabilities,
@@ -18,9 +19,9 @@ from totalrecall.model import (
     Review,
     WatchlistEntry,
 )
-from totalrecall.sources.base import Service
+from totalrecall.sources.base import Service, WriteResult
 
-__all__ = ["UndoStep", "plan_undo", "apply_undo"]
+__all__ = ["UndoStep", "AppliedStep", "plan_undo", "apply_undo"]
 
 
 @attrs.frozen
@@ -33,6 +34,8 @@ class UndoStep:
     removals: tuple[Entry, ...]
     caveats: tuple[str, ...] = ()
     unconfirmed: bool = False
+    # Ratings the run wrote that the put-back values replace (not taken away: overwritten).
+    replaces: tuple[Entry, ...] = ()
 
 
 def _reverse(batch: JournalBatch, capabilities: Capabilities) -> UndoStep:
@@ -45,6 +48,7 @@ def _reverse(batch: JournalBatch, capabilities: Capabilities) -> UndoStep:
     take_away = tuple(
         entry for entry in added if not (isinstance(entry, Rating) and entry.item in restored)
     )
+    replaces = tuple(entry for entry in added if isinstance(entry, Rating) and entry.item in restored)
     caveats = []
     for entry in removed:
         if isinstance(entry, WatchlistEntry):
@@ -68,6 +72,7 @@ def _reverse(batch: JournalBatch, capabilities: Capabilities) -> UndoStep:
         removals=take_away,
         caveats=tuple(caveats),
         unconfirmed=not batch.done,
+        replaces=replaces,
     )
 
 
@@ -77,16 +82,43 @@ def plan_undo(record: RunRecord, capabilities: Callable[[str], Capabilities]) ->
     return [step for step in steps if step.adds or step.removals]
 
 
-def apply_undo(steps: Sequence[UndoStep], connectors: dict[str, Service], journal: Journal) -> list[str]:
-    """Apply each step through its target (journaled like any sync); returns what could not be restored."""
+@attrs.frozen
+class AppliedStep:
+    """One undo step and what its target accepted."""
+
+    step: UndoStep
+    result: WriteResult
+
+
+def _shortfall(step: UndoStep, result: WriteResult) -> list[str]:
+    """What the target was asked to change and neither did nor explained (so undo never reports work it did not do)."""
+    explained = [item.entry for item in result.excluded]
     problems = []
+    for asked, done, verb in ((step.adds, result.added, "put back"), (step.removals, result.removed, "take away")):
+        left = without_entries(without_entries(asked, done), explained)
+        problems.extend(f"{step.target} {step.data_type.value}: {entry.item.label()}: not {verb}" for entry in left)
+    return problems
+
+
+def apply_undo(
+    steps: Sequence[UndoStep], connectors: dict[str, Service], journal: Journal
+) -> tuple[list[AppliedStep], list[str]]:
+    """Apply each step through its target (journaled like any sync); returns what was applied and what was not."""
+    applied: list[AppliedStep] = []
+    problems: list[str] = []
     for step in steps:
         connector = connectors.get(step.target)
         if connector is None:
             problems.append(f"{step.target}: not available; {len(step.adds) + len(step.removals)} changes left as they are")
             continue
         sequence = journal.intend(step.target, step.data_type, step.adds, step.removals, ())
-        result = connector.write(step.data_type, step.adds, step.removals)
+        try:
+            result = connector.write(step.data_type, step.adds, step.removals)
+        except Exception as error:  # noqa: BLE001 - the other targets are still put back
+            problems.append(f"{step.target} {step.data_type.value}: {error}")
+            continue
         journal.done(sequence, result.added, result.removed)
+        applied.append(AppliedStep(step, result))
         problems.extend(f"{step.target}: {item.entry.item.label()}: {item.reason}" for item in result.excluded)
-    return problems
+        problems.extend(_shortfall(step, result))
+    return applied, problems

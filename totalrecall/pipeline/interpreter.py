@@ -17,8 +17,8 @@ from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths, atomic_write_text
 from totalrecall.config.settings import SYNC_SWITCHES, Settings
 from totalrecall.distribute.journal import Journal
-from totalrecall.distribute.plan import TargetPlan, exceeds_removal_guard, plan_target
-from totalrecall.distribute.state import StateStore, apply_tombstones, first_seen_lookup
+from totalrecall.distribute.plan import TargetPlan, exceeds_removal_guard, plan_target, wipes_small_list
+from totalrecall.distribute.state import StateStore, apply_tombstones, fingerprint_lookup, first_seen_lookup
 from totalrecall.errors import CacheMissError, ConfigError, MassRemovalError, TotalRecallError
 from totalrecall.identity import ItemIndex
 from totalrecall.model import Capabilities, DataType, Entry, Rating, dump_entries
@@ -115,6 +115,10 @@ class Interpreter:
         # What each held at the last sync, and the removals still remembered, per data type.
         self._baselines: dict[str, dict[DataType, list[Entry]]] = {}
         self._tombstones: dict[DataType, list[Entry]] = {}
+        # Per data type, the services on which the user removed something since the last sync.
+        self._removed_on: dict[DataType, set[str]] = {}
+        # Per data type, the items post-rules took out (deliberate, configured removals).
+        self._rule_removed: dict[DataType, ItemIndex[None]] = {}
         self._resolve_step = ResolveStep()
 
     # -- planning ---------------------------------------------------------------------------------------
@@ -153,6 +157,15 @@ class Interpreter:
                 wanted = [dt for dt in wanted if dt in spec.data]
             plans.append(ServicePlan(spec.name, service_type, cls, section, tuple(wanted), spec))
         return plans
+
+    def check_selections(self, plans: Sequence[ServicePlan]) -> None:
+        """--dry-run=/--use-cache= name services of this run only: a typo must never turn into a real sync."""
+        known = [plan.name for plan in plans]
+        for flag, selection in (("--dry-run", self.options.dry_run), ("--use-cache", self.options.use_cache)):
+            unknown = sorted((selection or frozenset()) - {ALL} - set(known))
+            if unknown:
+                names = ", ".join(f"'{name}'" for name in unknown)
+                raise ConfigError(f"{flag}: unknown service {names}; known: {', '.join(known)}")
 
     def _context(self, plan: ServicePlan) -> ServiceContext:
         cache = CollectCache(self.paths, plan.name)
@@ -256,7 +269,8 @@ class Interpreter:
         for plan in plans:
             if data_type not in plan.data_types or data_type not in plan.cls.capabilities.reads:
                 continue
-            if plan.name in self.report.failed:
+            if plan.name in self.report.failed or _selected(self.options.use_cache, plan.name):
+                # A replayed snapshot may be older than the baseline: what it lacks says nothing.
                 suspects.add(plan.name)
                 continue
             baseline = self._baselines.get(plan.name, {}).get(data_type) or []
@@ -289,10 +303,13 @@ class Interpreter:
             options = self._resolve_options(step, data_type, plans)
             options = attrs.evolve(options, suspects=frozenset(self._suspects(data_type, plans, share)))
             visible, self._tombstones[data_type] = apply_tombstones(
-                current, baseline, self.state.load_tombstones(data_type), options.tolerance_seconds
+                current, baseline, self.state.load_tombstones(data_type), options.tolerance_seconds, options.suspects
             )
             resolution = resolve(data_type, visible, baseline, options)
             library[data_type] = resolution
+            self._removed_on[data_type] = {
+                name for name in baseline if name not in options.suspects and _dropped(baseline[name], current[name])
+            }
             log.info(
                 "resolve: %s: %d entries, %d removed on purpose (strategy %s)",
                 data_type.value, len(resolution.entries), len(resolution.removed), options.strategy,
@@ -310,6 +327,7 @@ class Interpreter:
                     params = {"days": value} if name == "remove_watchlist_items_older_than_days" else {}
                     configured.append(RuleStep(name=name, params=params))
             shaping = configured + shaping
+        removed_before = {data_type: set(resolution.removed) for data_type, resolution in library.items()}
         for step in shaping:
             if isinstance(step, RuleStep):
                 rule = registries.rules.get(step.name)
@@ -320,6 +338,9 @@ class Interpreter:
                     if data_type in library:
                         library[data_type] = apply_filter(library[data_type], step.where)
                 log.info("filter: %s", step.where)
+        for data_type, resolution in library.items():
+            before = removed_before.get(data_type, set())
+            self._rule_removed[data_type] = ItemIndex.of(e.item for e in resolution.removed if e not in before)
         return library
 
     def _targets(self, plans: Sequence[ServicePlan], step: DistributeStep | None) -> list[tuple[ServicePlan, str, tuple[DataType, ...]]]:
@@ -366,9 +387,24 @@ class Interpreter:
                         first_seen=first_seen_lookup(
                             self.state.load_first_seen(data_type), self.state.load_pending(plan.name, data_type)
                         ),
+                        suppressed=self._undone("taken", plan.name, data_type),
+                        kept=self._kept_from_rules(plan.name, data_type),
                     )
                 )
         return target_plans
+
+    def _undone(self, kind: str, target: str, data_type: DataType) -> Callable[[Entry], bool] | None:
+        if self.options.force_full_sync:
+            return None  # the user's way to redo what an undo took back
+        return fingerprint_lookup(self.state.load_undone(kind, target, data_type))
+
+    def _kept_from_rules(self, target: str, data_type: DataType) -> Callable[[Entry], bool] | None:
+        """What an undo put back on `target` stays, when the removal would come from a post-rule again."""
+        restored = self._undone("restored", target, data_type)
+        rule_removed = self._rule_removed.get(data_type)
+        if restored is None or not rule_removed:
+            return None
+        return lambda entry: entry.item in rule_removed and restored(entry)
 
     def _capabilities(self, plan: ServicePlan) -> Capabilities:
         """A connected account may hold less than its service can (IMDb export files are read-only)."""
@@ -381,13 +417,23 @@ class Interpreter:
             return
         over = [p for p in target_plans if exceeds_removal_guard(p, share)]
         details = [f"{p.target} {p.data_type.value}: {len(p.removals)} of {p.held_count}" for p in over]
+        # A small list is no less precious: emptying it (or most of it) needs a user removal on that very
+        # service to explain it; rules the user configured explain their own removals.
+        for p in target_plans:
+            if p in over or p.target in self._removed_on.get(p.data_type, ()):
+                continue
+            rule_removed = self._rule_removed.get(p.data_type) or ItemIndex()
+            unexplained = [entry for entry in p.removals if entry.item not in rule_removed]
+            if wipes_small_list(len(unexplained), p.held_count):
+                details.append(f"{p.target} {p.data_type.value}: {len(unexplained)} of {p.held_count}, "
+                               f"with no removal by you on {p.target}")
         # A source that came back empty or shrank sharply is more often an API hiccup than a user's
         # choice; it removed nothing, but syncing on as if it were fine would hide the problem.
         details += [f"{service} {reason}" for service, reason in sorted(self.report.suspects.items())]
         if details:
             details = "; ".join(details)
             raise MassRemovalError(
-                f"removal guard: planned removals exceed {share:.0%} ({details}); nothing was written. "
+                f"removal guard: planned removals exceed {share:.0%} or empty a list ({details}); nothing was written. "
                 "Check the sources, then re-run with --allow-mass-removal if this is intended"
             )
 
@@ -456,6 +502,8 @@ class Interpreter:
             self.state.save_baseline(plan.target, plan.data_type, after, self.started_at)
             self._apply_left(plan.target, result)
             self.state.save_pending(plan.target, plan.data_type, [item.entry for item in result.excluded if item.retry])
+            if self.options.force_full_sync:
+                self.state.clear_undone(plan.target, plan.data_type)
             self.credentials.set_last_sync_timestamp(plan.target, plan.data_type.value, self.started_at)
             log.info(
                 "distribute: %s %s: %d added, %d removed, %d excluded",
@@ -482,7 +530,12 @@ class Interpreter:
 
     def _save_state(self, plans: Sequence[ServicePlan], library: Mapping[DataType, Resolution], written: set[tuple[str, DataType]]) -> None:
         for plan in plans:
-            if plan.name in self.report.failed or plan.name in self.report.suspects or plan.name not in self._held:
+            if (
+                plan.name in self.report.failed
+                or plan.name in self.report.suspects
+                or plan.name not in self._held
+                or _selected(self.options.use_cache, plan.name)
+            ):
                 continue
             for data_type, entries in self._held[plan.name].items():
                 if (plan.name, data_type) not in written:
@@ -495,6 +548,7 @@ class Interpreter:
     # -- the whole run -----------------------------------------------------------------------------------
     def run(self) -> RunReport:
         plans = self.plan_services()
+        self.check_selections(plans)
         self.report.services = [plan.name for plan in plans]
         log.info("services: %s", ", ".join(f"{p.name} ({', '.join(d.value for d in p.data_types)})" for p in plans))
         collect_step = (self.pipeline.steps_named("collect") or [CollectStep()])[0]
@@ -539,6 +593,12 @@ class Interpreter:
             except Exception as error:  # noqa: BLE001
                 log.warning("%s: error while closing: %s", connector.context.name, error)
         self._connectors.clear()
+
+
+def _dropped(baseline: Sequence[Entry], current: Sequence[Entry]) -> bool:
+    """Whether a service lost an item its baseline held (a removal by the user there)."""
+    now = ItemIndex.of(entry.item for entry in current)
+    return any(entry.item not in now for entry in baseline)
 
 
 def _apply_result(held: Sequence[Entry], result: WriteResult, data_type: DataType) -> list[Entry]:

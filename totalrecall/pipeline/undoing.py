@@ -1,8 +1,16 @@
-"""`history` and `undo`: list journaled runs, and revert one run's writes on every target it touched."""
+"""`history` and `undo`: list journaled runs, and revert one run's writes on every target it touched.
+
+An undo is a deliberate change of the services' state, so afterwards the state it leaves is what the next sync
+judges against: each touched target's baseline is moved by exactly what the undo changed, the entries it put
+back lose their tombstones, and what it took back from a target is never offered to that target again (unless
+`--force-full-sync`). Without that, the next sync reads the undo as removals and propagates them everywhere.
+"""
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -12,17 +20,35 @@ import attrs
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
 from totalrecall.config.settings import Settings
-from totalrecall.distribute.journal import Journal, RunRecord, read_run, read_runs
-from totalrecall.distribute.undo import UndoStep, apply_undo, plan_undo
+from totalrecall.distribute.journal import Journal, RunRecord, read_run, read_runs, undone_by
+from totalrecall.distribute.state import StateStore, without_entries
+from totalrecall.distribute.undo import AppliedStep, UndoStep, apply_undo, plan_undo
 from totalrecall.errors import ConfigError
-from totalrecall.model import Capabilities, DataType, HistoryGranularity
+from totalrecall.identity import ItemIndex
+from totalrecall.model import Capabilities, DataType, Entry, HistoryGranularity, Rating
 from totalrecall.pipeline.interpreter import Interpreter
 from totalrecall.pipeline.validate import load_pipeline
+from totalrecall.sources.base import WriteResult
 
-__all__ = ["UndoReport", "list_runs", "undo_run"]
+__all__ = ["UndoPlan", "UndoReport", "list_runs", "plan_undo_run", "apply_undo_plan", "undo_run", "RUN_ID"]
 
 # A target no longer configured: undo still plans for it (and reports it unavailable when applied).
 _UNKNOWN_TARGET = Capabilities(reads=frozenset(DataType), writes=frozenset(DataType), history=HistoryGranularity.PLAYS)
+
+# What a run id looks like (20261130-045340-1add); anything else is refused before it reaches a path.
+RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
+
+
+@attrs.frozen
+class UndoPlan:
+    """What undoing one run would change, target by target, before anything is sent."""
+
+    record: RunRecord
+    steps: tuple[UndoStep, ...]
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
 
 
 @attrs.frozen
@@ -44,26 +70,84 @@ def _pipeline_of(record: RunRecord) -> Path:
     return Path(str(resources.files("totalrecall.pipeline").joinpath("default.yaml")))
 
 
-def undo_run(
-    run_id: str, paths: Paths, settings: Settings, credentials: CredentialStore, dry_run: bool = False
-) -> UndoReport:
+def _interpreter(record: RunRecord, paths: Paths, settings: Settings, credentials: CredentialStore) -> Interpreter:
+    return Interpreter(load_pipeline(_pipeline_of(record)), paths, settings, credentials)
+
+
+def plan_undo_run(run_id: str, paths: Paths, settings: Settings, credentials: CredentialStore) -> UndoPlan:
+    """The reverse of run `run_id`; refused for a run already undone (a second undo would write again)."""
+    if not RUN_ID.match(run_id):
+        raise ConfigError(f'"{run_id}" is not a run id (like 20261130-045340-1add); `totalrecall history` lists them')
     record = read_run(paths.journal_dir, run_id)
     if record is None:
         raise ConfigError(f'no run "{run_id}" in {paths.journal_dir}; `totalrecall history` lists them')
-    interpreter = Interpreter(load_pipeline(_pipeline_of(record)), paths, settings, credentials)
+    undone = undone_by(read_runs(paths.journal_dir)).get(run_id)
+    if undone is not None:
+        raise ConfigError(f'run "{run_id}" was already undone by {undone}; undoing it again would write twice')
+    interpreter = _interpreter(record, paths, settings, credentials)
     touched = {batch.target for batch in record.batches}
-    plans = [plan for plan in interpreter.plan_services() if plan.name in touched]
-    capabilities = {plan.name: plan.cls.capabilities for plan in plans}
+    capabilities = {plan.name: plan.cls.capabilities for plan in interpreter.plan_services() if plan.name in touched}
     steps = plan_undo(record, lambda target: capabilities.get(target, _UNKNOWN_TARGET))
-    if dry_run or not steps:
-        return UndoReport(run_id, tuple(steps))
-    interpreter.connect(plans)
+    return UndoPlan(record, tuple(steps))
+
+
+def apply_undo_plan(plan: UndoPlan, paths: Paths, settings: Settings, credentials: CredentialStore) -> UndoReport:
+    """Send the plan's writes, then record the state they leave as each target's baseline."""
+    if not plan.steps:
+        return UndoReport(plan.run_id, ())
+    interpreter = _interpreter(plan.record, paths, settings, credentials)
+    touched = {step.target for step in plan.steps}
+    services = [service for service in interpreter.plan_services() if service.name in touched]
+    started = datetime.now(UTC)
+    undo_id = f"{started:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    interpreter.connect(services)
     try:
-        started = datetime.now(UTC)
-        undo_id = f"{started:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-        journal = Journal(paths.journal_dir, undo_id, started, f"undo {run_id}", kind="undo")
-        problems = apply_undo(steps, interpreter.connectors, journal)
+        journal = Journal(paths.journal_dir, undo_id, started, f"undo {plan.run_id}", kind="undo", undoes=plan.run_id)
+        applied, problems = apply_undo(plan.steps, interpreter.connectors, journal)
     finally:
         interpreter.close()
+    _record_undone_state(StateStore(paths.state_dir), applied, started)
     problems = [*(f"{name}: {message}" for name, message in interpreter.report.failed.items()), *problems]
-    return UndoReport(run_id, tuple(steps), tuple(problems), undo_id)
+    return UndoReport(plan.run_id, plan.steps, tuple(problems), undo_id)
+
+
+def undo_run(
+    run_id: str, paths: Paths, settings: Settings, credentials: CredentialStore, dry_run: bool = False
+) -> UndoReport:
+    plan = plan_undo_run(run_id, paths, settings, credentials)
+    if dry_run or not plan.steps:
+        return UndoReport(run_id, plan.steps)
+    return apply_undo_plan(plan, paths, settings, credentials)
+
+
+def _record_undone_state(state: StateStore, applied: Sequence[AppliedStep], when: datetime) -> None:
+    """Move each touched baseline by what the undo changed; keep what it took back from being sent again.
+
+    The stored baseline (not a fresh read) is the starting point, so a change the user made on a service
+    since the last sync still differs from it and is synced as usual.
+    """
+    for done in applied:
+        step, result = done.step, done.result
+        baseline = state.load_baseline(step.target, step.data_type)
+        if baseline is not None:
+            state.save_baseline(step.target, step.data_type, _after(baseline, result.added, result.removed), when)
+        if result.added:
+            state.drop_tombstones(step.data_type, result.added)
+        # What the undone run had written here (taken away, or overwritten by the rating put back), and what
+        # it had taken from here: the next sync must not simply do the same again.
+        state.record_undone("taken", step.target, step.data_type, [*result.removed, *_overwritten(step, result)])
+        state.record_undone("restored", step.target, step.data_type, result.added)
+
+
+def _after(baseline: Sequence[Entry], added: Sequence[Entry], removed: Sequence[Entry]) -> list[Entry]:
+    remaining = without_entries(baseline, removed)
+    rerated = ItemIndex.of(entry.item for entry in added if isinstance(entry, Rating))
+    if rerated:
+        remaining = [entry for entry in remaining if not (isinstance(entry, Rating) and entry.item in rerated)]
+    return [*remaining, *added]
+
+
+def _overwritten(step: UndoStep, result: WriteResult) -> list[Entry]:
+    """Ratings the undone run set that putting the old value back replaced."""
+    put_back = ItemIndex.of(entry.item for entry in result.added if isinstance(entry, Rating))
+    return [entry for entry in step.replaces if entry.item in put_back]

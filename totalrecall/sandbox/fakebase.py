@@ -87,6 +87,15 @@ class FakeResponse:
         return payload, headers
 
 
+def _emptied(body: Any) -> Any:
+    """The same answer with every list in it empty (a list answer, or an object of lists such as Simkl's)."""
+    if isinstance(body, list):
+        return []
+    if isinstance(body, dict):
+        return {key: [] if isinstance(value, list) else value for key, value in body.items()}
+    return body
+
+
 class FakeHTTPError(Exception):
     """Raised by a handler (or FakeRequest) to answer with an error status and a JSON body at once."""
 
@@ -171,6 +180,7 @@ FAULT_KINDS = (
     "non_json_body",
     "expired_token",
     "down",
+    "empty_list",
 )
 
 
@@ -240,6 +250,10 @@ class Faults:
     def expired_token(self, n: int, **match: Any) -> Fault:
         """Answer as the fake answers an expired token (FakeService.expired_token_response)."""
         return self.add("expired_token", n, **match)
+
+    def empty_list(self, n: int | None = None, **match: Any) -> Fault:
+        """Answer a list with an empty list (status and headers kept): a service that "lost" the library."""
+        return self.add("empty_list", n, **match)
 
     def down(self, n: int | None = None, **match: Any) -> Fault:
         """Close the connection without answering (the client sees a connection error)."""
@@ -611,6 +625,8 @@ class FakeService:
         except Exception:
             _log.exception("%s fake: handler failed for %s %s", self.name, request.method, request.path)
             response = FakeResponse(500, {"error": "fake handler crashed"})
+        if "empty_list" in kinds:
+            response = attrs.evolve(response, body=_emptied(response.body))
         if "non_json_body" in kinds:
             response = FakeResponse(
                 response.status,

@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -490,11 +491,16 @@ class SimklService(Service):
                     removed.append(entry)
                 elif record.get("user_rating") is not None:
                     excluded.append(Excluded(entry, "would_lose_data: Simkl deletes a movie's rating with its watch"))
+                elif _other_watch(entry, record.get("last_watched_at")):
+                    excluded.append(Excluded(entry, _OTHER_WATCH))
                 else:
                     drop.add("movies", media_payload(item), [entry])
                 continue
             if record is None or (item.season, item.episode) not in self._episodes_of(item):
                 removed.append(entry)
+                continue
+            if _other_watch(entry, self._episodes_of(item).get((item.season, item.episode))):
+                excluded.append(Excluded(entry, _OTHER_WATCH))
                 continue
             body, entries = shows.setdefault(_ids_key(ids_payload(item.show_ids or Ids())), (self._show_body(item), []))
             _add_episode(body, item.season or 0, item.episode or 0, None)
@@ -625,6 +631,18 @@ def _kept_status(status: str, doing: str = "adding it to the watchlist") -> str:
 def _one_play(what: str, at: Any) -> str:
     when = f" (watched {at})" if at else ""
     return f"one_play: Simkl keeps one watch per {what} and already holds it{when}"
+
+
+# Simkl keeps one watch per movie or episode: removing a play removes that watch, whichever play it records.
+_OTHER_WATCH = "would_lose_data: Simkl keeps one watch per title, and it records another play than this one"
+_SAME_WATCH = timedelta(hours=1)
+
+
+def _other_watch(entry: Entry, kept: Any) -> bool:
+    """Whether the watch Simkl keeps for the title is not `entry`'s play (so removing it loses another play)."""
+    played = entry.watched_at if isinstance(entry, HistoryEntry) else None
+    kept_at = kept if isinstance(kept, datetime) else parse_time(kept) if isinstance(kept, str) else None
+    return played is not None and kept_at is not None and abs(played - kept_at) > _SAME_WATCH
 
 
 def _movie_watched(record: dict[str, Any]) -> bool:

@@ -319,14 +319,27 @@ class TraktService(Service):
         return confirmed, failed
 
     def _remove_plays(self, entries: Sequence[Entry]) -> tuple[list[Entry], list[Excluded]]:
-        """Plays are removed by their history ids, so only that play goes, never the item's other plays."""
+        """Plays are removed by their history ids, so only that play goes, never the item's other plays.
+
+        An entry may come from another service (undo takes back what a sync copied here), with other ids than
+        Trakt lists: it is matched to Trakt's play of the same title at the same time. Only a play with no
+        such match counts as gone already.
+        """
         if self._history_ids is None or any(entry not in self._history_ids for entry in entries):
             self._fetch(DataType.WATCH_HISTORY)
-        known = self._history_ids or {}
+        known = dict(self._history_ids or {})
+        index: ItemIndex[list[HistoryEntry]] = ItemIndex()
+        for play in known:
+            group = index.add(play.item)
+            index.set_value(group, (index.value(group) or []) + [play])
         removed: list[Entry] = []
-        with_ids = [(entry, known[entry]) for entry in entries if entry in known]
-        # A play Trakt no longer lists is gone already: that is the state the removal asks for.
-        removed.extend(entry for entry in entries if entry not in known)
+        with_ids: list[tuple[Entry, list[int]]] = []
+        for entry in entries:
+            play = entry if entry in known else _listed_play(index, entry, known)
+            if play is None:
+                removed.append(entry)  # Trakt lists no such play: the state the removal asks for
+                continue
+            with_ids.append((entry, known.pop(play)))
         for batch in _chunks(with_ids, BATCH_SIZE):
             ids = [history_id for _entry, group in batch for history_id in group]
             self.api.post("/sync/history/remove", {"ids": ids})
@@ -429,6 +442,20 @@ def _journal_key(review: Review) -> str:
     ident = f"trakt:{ids['trakt']}" if "trakt" in ids else json.dumps(ids, sort_keys=True)
     text = hashlib.sha256(review_text_key(review.text).encode()).hexdigest()[:16]
     return f"{item.kind.value}|{ident}|{text}"
+
+
+def _listed_play(
+    index: ItemIndex[list[HistoryEntry]], entry: Entry, known: dict[HistoryEntry, list[int]]
+) -> HistoryEntry | None:
+    """Trakt's own listing of `entry`'s play: the same title, watched at the same time, not yet taken."""
+    group = index.find(entry.item)
+    if group is None or not isinstance(entry, HistoryEntry):
+        return None
+    for play in index.value(group) or []:
+        if play in known and play.watched_at is not None and entry.watched_at is not None:
+            if abs(play.watched_at - entry.watched_at) <= _SAME_PLAY:
+                return play
+    return None
 
 
 def _same(entry: Entry, other: Entry) -> bool:

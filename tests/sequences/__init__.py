@@ -1,0 +1,1 @@
+"""Sequences of user actions and commands over the fakes, checked against a small independent model."""
