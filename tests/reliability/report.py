@@ -77,8 +77,21 @@ class Results:
         if set(rows) != expected_rows() or not all(r.converged and (r.note or not (r.lost or r.extra)) for r in rows.values()):
             return False
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(render(rows), encoding="utf-8")
+        self.path.write_text(render(rows) + kept_sections(self.path), encoding="utf-8")
         return True
+
+
+# Sections other tools write into the same page (the sequence soak); the table's regeneration keeps them.
+KEPT_SECTION = "\n## Sequence soak"
+
+
+def kept_sections(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    start = text.find(KEPT_SECTION)
+    return text[start:] if start >= 0 else ""
 
 
 _TITLES = {**FAULTS, **KILL_POINTS, **IMDB_FAULTS}

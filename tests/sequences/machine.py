@@ -102,6 +102,8 @@ class SequenceMachine(RuleBasedStateMachine):
         self.changed_since_last_run = False
         self.plays = 0
         self.expect_quiet_sync = False
+        # Services a run has taken a baseline of: only there is a missing title a removal.
+        self.baselined: set[str] = set()
         TALLY.sequences += 1
 
     # -- set-up and tear-down -----------------------------------------------------------------------------
@@ -196,7 +198,8 @@ class SequenceMachine(RuleBasedStateMachine):
         title = data.draw(st.sampled_from(titles))
         imdb = json.loads(title)["id"]
         self.removed_by_user["watchlist"].add(title)
-        self.pending_removals["watchlist"].add(title)
+        if service in self.baselined:
+            self.pending_removals["watchlist"].add(title)
         self._user_writes(service, DataType.WATCHLIST, [], [WatchlistEntry(_item((imdb, "", 0)))])
 
     @rule(service=st.sampled_from(SERVICES), movie=st.sampled_from(MOVIES), value=st.integers(1, 10))
@@ -245,6 +248,9 @@ class SequenceMachine(RuleBasedStateMachine):
             self._fail_if([] if outcome.planned == 0 else [f"planned {outcome.planned}"], "sync after undo")
         self.expect_quiet_sync = False
         self._step(allowed_losses=set())
+        if outcome.exit_code in (0, 1) and outcome.error is None and kind != "dry_run":
+            replayed = {service} if kind == "use_cache" else set()
+            self.baselined |= set(SERVICES) - set(outcome.failed) - replayed
         if outcome.run_id is not None:
             self.runs.append(_Run(outcome.run_id, before, self.held, undoable=True))
             self.changed_since_last_run = False
