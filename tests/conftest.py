@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+import socket
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 from support.workspace import workspace  # noqa: F401 - a fixture
+
+from totalrecall.sandbox.plugins import PORT_OFFSET_VARIABLE
 
 # Two cores shared with fakes, Chromium and other test processes: generation speed and per-example time say
 # nothing about correctness here, so neither fails a test (benchmarks/ measure speed).
@@ -16,6 +20,35 @@ settings.register_profile("totalrecall", deadline=None, suppress_health_check=[H
 settings.load_profile("totalrecall")
 
 SKIP_BROWSER_VARIABLE = "TOTALRECALL_SKIP_BROWSER"
+_SANDBOX_PORTS = range(18231, 18238)
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sandbox_ports_of_our_own() -> Iterator[None]:
+    """Sandboxes started by tests move every fixed port to a free range, so the suite passes beside a
+    user's `totalrecall sandbox serve` (and beside another test run)."""
+    rng = random.Random()
+    for _ in range(200):
+        offset = rng.randrange(1000, 40000)
+        if all(_free(port + offset) for port in _SANDBOX_PORTS):
+            break
+    previous = os.environ.get(PORT_OFFSET_VARIABLE)
+    os.environ[PORT_OFFSET_VARIABLE] = str(offset)
+    yield
+    if previous is None:
+        os.environ.pop(PORT_OFFSET_VARIABLE, None)
+    else:
+        os.environ[PORT_OFFSET_VARIABLE] = previous
 
 
 @pytest.fixture(autouse=True)

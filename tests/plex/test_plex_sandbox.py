@@ -15,6 +15,7 @@ from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexMetadataFake, PlexServerFake, PlexTvFake
 from totalrecall.sandbox.libraries.plex import PLEX_SERVER_PORT, PlexSandbox, sandbox_servers
 from totalrecall.sandbox.libraries.shelves import ShelfA, ShelfB, ShelfC
+from totalrecall.sandbox.plugins import sandbox_port
 from totalrecall.sandbox.runner import sandbox_config
 
 
@@ -30,7 +31,7 @@ def test_sandbox_plex_with_the_shelves_converges_in_two_runs(tmp_path: Path) -> 
     metadata = PlexMetadataFake(discover=discover).start()
     servers = sandbox_servers()
     for connection in servers[0]["connections"]:
-        connection["uri"] = connection["uri"].replace(str(PLEX_SERVER_PORT), str(server.port))
+        connection["uri"] = connection["uri"].replace(str(sandbox_port(PLEX_SERVER_PORT)), str(server.port))
     tv = PlexTvFake(servers=servers, state_path=tmp_path / "fakes" / "plex_tv.json").start()
     try:
         config = sandbox_config(tmp_path, services)

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-FAKE_PORTS = {"trakt": (18231,), "simkl": (18232,), "plex": (18233, 18234, 18235)}
+from totalrecall.sandbox.plugins import sandbox_port
+
+FAKE_PORTS = {"trakt": (18231,), "simkl": (18232,), "plex": (18233, 18234, 18235, 18237)}
 
 
 def _totalrecall(*args: str, base: Path | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -65,7 +67,7 @@ def test_served_sandbox_dry_run_then_cache_replay_then_cache_miss(tmp_path: Path
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        _wait_for_ports([port for name in names for port in FAKE_PORTS[name]], time.monotonic() + 60)
+        _wait_for_ports([sandbox_port(port) for name in names for port in FAKE_PORTS[name]], time.monotonic() + 60)
         libraries = _fingerprint(folder / "fakes")
         dry = _totalrecall("sync", "--dry-run", base=folder)
         assert dry.returncode == 0, dry.stderr

@@ -15,7 +15,7 @@ from totalrecall.pipeline.interpreter import Interpreter, RunOptions, RunReport
 from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sandbox.fake_simkl import FakeSimkl
 from totalrecall.sandbox.libraries.simkl import CLIENT_ID, PORT, TOKEN, SimklSandbox
-from totalrecall.sandbox.plugins import load_sandbox_services, sandbox_services
+from totalrecall.sandbox.plugins import load_sandbox_services, sandbox_port, sandbox_services
 from totalrecall.sandbox.runner import sandbox_config
 
 DEFAULT_PIPELINE = Path(__file__).resolve().parents[2] / "pipelines" / "default.yaml"
@@ -33,7 +33,8 @@ def _run(folder: Path) -> RunReport:
 
 def test_sandbox_service_points_at_its_fixed_port_with_accepted_credentials(tmp_path: Path) -> None:
     sandbox = SimklSandbox()
-    assert sandbox.config(tmp_path)["simkl"]["api_url"] == f"http://127.0.0.1:{PORT}" == "http://127.0.0.1:18232"
+    assert PORT == 18232
+    assert sandbox.config(tmp_path)["simkl"]["api_url"] == f"http://127.0.0.1:{sandbox_port(PORT)}"
     sandbox.seed(tmp_path)
     state = json.loads(sandbox.state_path(tmp_path).read_text())
     assert CLIENT_ID in state["client_ids"] and sandbox.credentials() == {"simkl_access_token": TOKEN}

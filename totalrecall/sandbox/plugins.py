@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from totalrecall.errors import ConfigError
 from totalrecall.registry import Registry
 from totalrecall.sandbox.fakebase import FakeService
 
-__all__ = ["SandboxService", "sandbox_services", "load_sandbox_services"]
+__all__ = ["SandboxService", "sandbox_services", "load_sandbox_services", "sandbox_port", "PORT_OFFSET_VARIABLE"]
+
+# Moves every fixed sandbox port by this much: a second sandbox (or the test suite) beside a served one.
+PORT_OFFSET_VARIABLE = "TOTALRECALL_SANDBOX_PORT_OFFSET"
+
+
+def sandbox_port(port: int) -> int:
+    """The port a sandbox fake listens on: its fixed port, moved by $TOTALRECALL_SANDBOX_PORT_OFFSET."""
+    raw = os.environ.get(PORT_OFFSET_VARIABLE, "").strip()
+    try:
+        offset = int(raw) if raw else 0
+    except ValueError:
+        raise ConfigError(f"{PORT_OFFSET_VARIABLE}={raw!r} is not a whole number") from None
+    if not 0 <= port + offset < 65536:
+        raise ConfigError(f"{PORT_OFFSET_VARIABLE}={offset} moves port {port} out of range")
+    return port + offset
 
 
 class SandboxService(abc.ABC):
     """One service of the sandbox.
 
-    `ports` are fixed so a served sandbox and `TOTALRECALL_BASE_PATH=<sandbox> totalrecall sync` in
+    `ports` are fixed (see `sandbox_port` for moving them all) so a served sandbox and `TOTALRECALL_BASE_PATH=<sandbox> totalrecall sync` in
     another terminal agree. `start_fakes` seeds the fake's state file under `folder/fakes/` from the
     sample library on first use and returns the running fakes (none for a files library).
     """

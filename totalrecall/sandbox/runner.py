@@ -14,7 +14,7 @@ from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import atomic_write_text
 from totalrecall.errors import ConfigError
 from totalrecall.sandbox.fakebase import FakeService
-from totalrecall.sandbox.plugins import SandboxService, load_sandbox_services
+from totalrecall.sandbox.plugins import SandboxService, load_sandbox_services, sandbox_port
 
 __all__ = ["prepare_sandbox", "running_fakes", "SANDBOX_TIME_SCALE"]
 
@@ -108,7 +108,7 @@ def running_fakes(folder: Path, services: list[SandboxService], time_scale: floa
             try:
                 started.extend(service.start_fakes(folder, time_scale))
             except OSError as error:
-                ports = ", ".join(map(str, service.ports)) or "its ports"
+                ports = ", ".join(str(sandbox_port(port)) for port in service.ports) or "its ports"
                 raise ConfigError(
                     f"sandbox: cannot start the {service.name} fake on {ports} ({error.strerror}); "
                     "is another sandbox (`totalrecall sandbox serve`) running?"

@@ -11,7 +11,7 @@ from typing import Any
 from totalrecall.http import RateLimits
 from totalrecall.sandbox.fake_imdb import FakeImdb
 from totalrecall.sandbox.fakebase import FakeService
-from totalrecall.sandbox.plugins import SandboxService, sandbox_services
+from totalrecall.sandbox.plugins import SandboxService, sandbox_port, sandbox_services
 from totalrecall.sources.imdb.browser import browser_missing
 
 __all__ = ["SandboxImdb", "PORT", "USERNAME", "PASSWORD"]
@@ -35,7 +35,7 @@ class SandboxImdb(SandboxService):
     order = 30
 
     def config(self, folder: Path) -> dict[str, Any]:
-        section: dict[str, Any] = {"enabled": True, "username": USERNAME, "site_url": f"http://127.0.0.1:{PORT}"}
+        section: dict[str, Any] = {"enabled": True, "username": USERNAME, "site_url": f"http://127.0.0.1:{sandbox_port(PORT)}"}
         problem = browser_missing({})
         if problem:
             log.warning("sandbox: IMDb left out: %s", problem)
@@ -68,5 +68,5 @@ class SandboxImdb(SandboxService):
         if browser_missing({}):
             return []
         self.seed(folder)
-        fake = FakeImdb(port=PORT, state_path=self.state_path(folder), limits=RateLimits(time_scale=time_scale))
+        fake = FakeImdb(port=sandbox_port(PORT), state_path=self.state_path(folder), limits=RateLimits(time_scale=time_scale))
         return [fake.start()]

@@ -13,7 +13,7 @@ from totalrecall.sandbox.fake_plex import (
     PlexTvFake,
 )
 from totalrecall.sandbox.fakebase import FakeService
-from totalrecall.sandbox.plugins import SandboxService, sandbox_services
+from totalrecall.sandbox.plugins import SandboxService, sandbox_port, sandbox_services
 
 __all__ = ["PlexSandbox", "PLEX_TV_PORT", "PLEX_SERVER_PORT", "PLEX_DISCOVER_PORT", "PLEX_METADATA_PORT"]
 
@@ -29,7 +29,7 @@ _DEAD_LOCAL = "http://127.0.0.1:1"
 
 
 def _url(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{sandbox_port(port)}"
 
 
 def sandbox_servers() -> list[dict[str, Any]]:
@@ -40,7 +40,7 @@ def sandbox_servers() -> list[dict[str, Any]]:
             "accessToken": SANDBOX_TOKEN,
             "connections": [
                 {"protocol": "http", "address": "127.0.0.1", "port": 1, "uri": _DEAD_LOCAL, "local": True, "relay": False, "IPv6": False},
-                {"protocol": "http", "address": "127.0.0.1", "port": PLEX_SERVER_PORT, "uri": _url(PLEX_SERVER_PORT), "local": False, "relay": False, "IPv6": False},
+                {"protocol": "http", "address": "127.0.0.1", "port": sandbox_port(PLEX_SERVER_PORT), "uri": _url(PLEX_SERVER_PORT), "local": False, "relay": False, "IPv6": False},
             ],
         }
     ]
@@ -70,12 +70,12 @@ class PlexSandbox(SandboxService):
 
     def _fakes(self, folder: Path) -> list[FakeService]:
         state = folder / "fakes"
-        discover = PlexDiscoverFake(port=PLEX_DISCOVER_PORT, state_path=state / "plex_discover.json")
+        discover = PlexDiscoverFake(port=sandbox_port(PLEX_DISCOVER_PORT), state_path=state / "plex_discover.json")
         return [
-            PlexTvFake(servers=sandbox_servers(), auto_approve_after=2, port=PLEX_TV_PORT, state_path=state / "plex_tv.json"),
-            PlexServerFake(port=PLEX_SERVER_PORT, state_path=state / "plex_server.json"),
+            PlexTvFake(servers=sandbox_servers(), auto_approve_after=2, port=sandbox_port(PLEX_TV_PORT), state_path=state / "plex_tv.json"),
+            PlexServerFake(port=sandbox_port(PLEX_SERVER_PORT), state_path=state / "plex_server.json"),
             discover,
-            PlexMetadataFake(discover=discover, port=PLEX_METADATA_PORT),
+            PlexMetadataFake(discover=discover, port=sandbox_port(PLEX_METADATA_PORT)),
         ]
 
     def seed(self, folder: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from totalrecall.sandbox.fake_simkl import FakeSimkl, library_state
 from totalrecall.sandbox.fakebase import FakeService
-from totalrecall.sandbox.plugins import SandboxService, sandbox_services
+from totalrecall.sandbox.plugins import SandboxService, sandbox_port, sandbox_services
 
 __all__ = ["SimklSandbox", "PORT", "CLIENT_ID", "TOKEN"]
 
@@ -32,7 +32,7 @@ class SimklSandbox(SandboxService):
     order = 20
 
     def config(self, folder: Path) -> dict[str, Any]:
-        return {"simkl": {"enabled": True, "client_id": CLIENT_ID, "api_url": f"http://127.0.0.1:{PORT}"}}
+        return {"simkl": {"enabled": True, "client_id": CLIENT_ID, "api_url": f"http://127.0.0.1:{sandbox_port(PORT)}"}}
 
     def credentials(self) -> dict[str, Any]:
         return {"simkl_access_token": TOKEN}
@@ -49,6 +49,6 @@ class SimklSandbox(SandboxService):
 
     def start_fakes(self, folder: Path, time_scale: float = 1.0) -> list[FakeService]:
         self.seed(folder)
-        fake = FakeSimkl(port=PORT, state_path=self.state_path(folder))
+        fake = FakeSimkl(port=sandbox_port(PORT), state_path=self.state_path(folder))
         fake.time_scale = time_scale
         return [fake.start()]

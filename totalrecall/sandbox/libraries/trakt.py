@@ -9,7 +9,7 @@ from typing import Any
 
 from totalrecall.sandbox.fake_trakt import DEFAULT_USER, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, FakeTrakt
 from totalrecall.sandbox.fakebase import FakeService
-from totalrecall.sandbox.plugins import SandboxService, sandbox_services
+from totalrecall.sandbox.plugins import SandboxService, sandbox_port, sandbox_services
 
 __all__ = ["TraktSandbox", "PORT", "ACCESS_TOKEN", "REFRESH_TOKEN"]
 
@@ -41,7 +41,7 @@ class TraktSandbox(SandboxService):
                 "enabled": True,
                 "client_id": SANDBOX_CLIENT_ID,
                 "client_secret": SANDBOX_CLIENT_SECRET,
-                "api_url": f"http://127.0.0.1:{PORT}",
+                "api_url": f"http://127.0.0.1:{sandbox_port(PORT)}",
             }
         }
 
@@ -62,5 +62,5 @@ class TraktSandbox(SandboxService):
 
     def start_fakes(self, folder: Path, time_scale: float = 1.0) -> list[FakeService]:
         self.seed(folder)
-        fake = FakeTrakt(port=PORT, state_path=self._state_path(folder), time_scale=time_scale)
+        fake = FakeTrakt(port=sandbox_port(PORT), state_path=self._state_path(folder), time_scale=time_scale)
         return [fake.start()]
