@@ -195,8 +195,10 @@ class SequenceMachine(RuleBasedStateMachine):
                         if json.loads(title)["kind"] == "movie" and json.loads(title)["id"])
         if not titles:
             return
-        title = data.draw(st.sampled_from(titles))
-        imdb = json.loads(title)["id"]
+        self.remove_from_watchlist(service, json.loads(data.draw(st.sampled_from(titles)))["id"])
+
+    def remove_from_watchlist(self, service: str, imdb: str) -> None:
+        title = _movie_key(imdb)
         self.removed_by_user["watchlist"].add(title)
         if service in self.baselined:
             self.pending_removals["watchlist"].add(title)
@@ -264,9 +266,10 @@ class SequenceMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(run.undoable for run in self.runs))
     @rule(data=st.data())
     def undo(self, data: st.DataObject) -> None:
+        self.undo_run(data.draw(st.sampled_from([run for run in self.runs if run.undoable])))
+
+    def undo_run(self, run: _Run) -> None:
         assert self.world is not None
-        candidates = [run for run in self.runs if run.undoable]
-        run = data.draw(st.sampled_from(candidates))
         latest = run is self.runs[-1] and not self.changed_since_last_run
         report = self.world.undo(run.run_id)
         run.undoable = False
