@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +32,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from reliability.harness import World, duplicates, seed_template
 
+from totalrecall.config.paths import Paths
+from totalrecall.distribute.journal import read_runs
 from totalrecall.model import DataType, HistoryEntry, Ids, Item, Kind, Rating, WatchlistEntry
 
 __all__ = ["SequenceMachine", "Tally", "SERVICES"]
@@ -48,6 +54,7 @@ MOVIES = (
 )
 TRACKED = ("watchlist", "ratings", "watch_history")
 _FIRST_PLAY = datetime(2026, 4, 1, 12, tzinfo=UTC)
+KILL_RUNNER = Path(__file__).resolve().parents[1] / "reliability" / "kill_runner.py"
 
 Held = dict[str, dict[str, collections.Counter[str]]]
 
@@ -223,10 +230,14 @@ class SequenceMachine(RuleBasedStateMachine):
     # -- commands -----------------------------------------------------------------------------------------
     @rule(mode=st.sampled_from(["sync", "sync", "twice", "dry_run", "use_cache:trakt", "use_cache:simkl",
                                 "down:trakt", "down:simkl", "empty:trakt", "empty:simkl",
-                                "down_mid_write:trakt", "down_mid_write:simkl"]))
+                                "down_mid_write:trakt", "down_mid_write:simkl",
+                                "kill_before_done:trakt", "kill_between_batches:simkl"]))
     def command(self, mode: str) -> None:
         assert self.world is not None
         kind, _, service = mode.partition(":")
+        if kind.startswith("kill"):
+            self.killed(kind, service)
+            return
         options: dict[str, Any] = {}
         if kind == "dry_run":
             options["dry_run"] = frozenset({"*"})
@@ -262,6 +273,22 @@ class SequenceMachine(RuleBasedStateMachine):
             again = self.world.sync()
             self._fail_if([] if again.exit_code == 0 and again.planned == 0 else [repr(again)], "second sync")
             self._step(allowed_losses=set())
+
+    def killed(self, point: str, service: str) -> None:
+        """`totalrecall sync` SIGKILLed in distribute (after a write was sent, before it was marked done)."""
+        assert self.world is not None
+        before = self.held
+        known = {record.run_id for record in read_runs(Paths(self.world.base).journal_dir)}
+        env = {**os.environ, "TOTALRECALL_BASE_PATH": str(self.world.base)}
+        process = subprocess.run([sys.executable, str(KILL_RUNNER), point, service], env=env,
+                                 capture_output=True, text=True, timeout=300)
+        self._step(allowed_losses=set())
+        new = [r for r in read_runs(Paths(self.world.base).journal_dir) if r.run_id not in known]
+        if new:
+            self.runs.append(_Run(new[-1].run_id, before, self.held, undoable=True))
+            self.changed_since_last_run = False
+        if process.returncode != -signal.SIGKILL:
+            self._fail_if([process.stderr[-500:]], f"the {point} run was not killed")
 
     @precondition(lambda self: any(run.undoable for run in self.runs))
     @rule(data=st.data())
