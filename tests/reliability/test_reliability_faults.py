@@ -87,9 +87,12 @@ def _fired(fake: FakeService, fault: Fault, n: int | None) -> bool:
 @pytest.mark.parametrize("scenario", list(FAULTS))
 def test_fault_then_clean_run_converges(
     scenario: str, service: str, world: World, reference: dict[str, Any], start: dict[str, Any], results: Results,
-    short_timeout: float,
+    request: pytest.FixtureRequest,
 ) -> None:
-    armed = _arm(world, scenario, service, short_timeout)
+    # Only the timeout scenario lowers the client's timeout: on a loaded machine an ordinary answer can take
+    # longer than a short timeout, which would turn every other scenario into a timeout storm.
+    timeout = request.getfixturevalue("short_timeout") if scenario == "timeout" else 0.0
+    armed = _arm(world, scenario, service, timeout)
     budgets = [fault.remaining for _fake, fault in armed]
     first = world.sync()
     assert all(_fired(fake, fault, n) for (fake, fault), n in zip(armed, budgets, strict=True)), "a fault never fired"
