@@ -50,7 +50,7 @@ def _write_section(examples: int, steps: int, figure: str) -> None:
     page = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
     text = page.read_text(encoding="utf-8") if page.exists() else ""
     start = text.find(KEPT_SECTION)
-    head = text[:start] if start >= 0 else text.rstrip("\n") + "\n"
+    head = (text[:start] if start >= 0 else text).rstrip("\n") + "\n\n"
     section = [
         KEPT_SECTION.strip("\n"),
         "",
