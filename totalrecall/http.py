@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import requests
 import requests_cache
 
 from totalrecall import __version__
+from totalrecall.config.paths import make_private_dir, private_file
 from totalrecall.errors import AuthError, SourceError
 from totalrecall.logsetup import TRACE
 from totalrecall.redaction import mask, redact
@@ -34,6 +36,7 @@ __all__ = [
     "HttpStatusError",
     "AmbiguousWriteError",
     "make_cached_session",
+    "is_account_answer",
     "verb_class",
     "parse_retry_after",
     "redact",
@@ -87,20 +90,50 @@ class AmbiguousWriteError(SourceError):
 _ALWAYS_STALE = timedelta(seconds=-1)
 
 
+# Answers about the account and its credentials, on every service: OAuth device codes, PINs and tokens
+# (Trakt, Simkl), plex.tv PINs, the account, and resources, whose body lists each server's accessToken.
+# requests-cache redacts requests, never bodies, so these are kept out of the cache altogether.
+_ACCOUNT_PATHS = re.compile(
+    r"/oauth(/|$)|/api/v2/(resources|pins|user|users)(/|$)|/(token|tokens|signin)(/|$)", re.IGNORECASE
+)
+# A body naming one of these keys carries a credential, whatever the endpoint (defence in depth: a new
+# endpoint or a service's change of layout must not put a token on disk).
+_SECRET_BODY_KEYS = re.compile(
+    rb'"(accessToken|access_token|authToken|authenticationToken|refresh_token|refreshToken|client_secret)"\s*:'
+)
+
+
+def is_account_answer(response: requests.Response) -> bool:
+    """Whether `response` is an account or credential answer, which is never stored."""
+    if _ACCOUNT_PATHS.search(urlsplit(response.url or "").path):
+        return True
+    try:
+        body = response.content or b""
+    except (requests.RequestException, RuntimeError):
+        return True  # a body that cannot be read cannot be checked: not stored either
+    return bool(_SECRET_BODY_KEYS.search(body))
+
+
 def make_cached_session(
     cache_dir: Path, redact: Sequence[str] = DEFAULT_REDACT, *, offline: bool = False
 ) -> requests_cache.CachedSession:
-    """A requests-cache session stored in `cache_dir/http_cache.sqlite`.
+    """A requests-cache session stored in `cache_dir/http_cache.sqlite` (mode 0600, folder 0700).
 
     Names in `redact` (headers, query and JSON/form body parameters) are left out of cache keys and
     removed from what is stored, so keys stay the same when tokens change and no secret reaches disk.
+    Account and credential answers are never stored (`is_account_answer`), and entries are JSON, not
+    pickle, so a cache file someone could write to is data, never code that loading it would run.
     Only GET/HEAD responses are stored. With `offline`, nothing is sent: stored responses are returned
     however old they are, and a missing one comes back as a 504 (HttpClient reports it without retrying).
     """
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(cache_dir)
+    # SQLite gives its journal and WAL files the database file's mode, so 0600 here covers them too.
+    private_file(cache_dir / "http_cache.sqlite")
     return requests_cache.CachedSession(
         str(cache_dir / "http_cache"),
         backend="sqlite",
+        serializer="json",
+        filter_fn=lambda response: not is_account_answer(response),
         expire_after=_ALWAYS_STALE,
         ignored_parameters=list(redact),
         match_headers=False,

@@ -10,7 +10,21 @@ from pathlib import Path
 
 import attrs
 
-__all__ = ["base_path", "in_container", "Paths", "atomic_write_text"]
+__all__ = [
+    "base_path",
+    "in_container",
+    "Paths",
+    "atomic_write_text",
+    "make_private_dir",
+    "private_file",
+    "PRIVATE_DIR_MODE",
+    "PRIVATE_FILE_MODE",
+]
+
+# Everything under the base path is the user's alone (DESIGN §7): config.toml holds client secrets and the
+# data files name what a person watches, so neither the umask nor an older release decides their modes.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 # Files whose presence marks a Docker or Podman container; Podman also sets $container.
 _CONTAINER_MARKERS = (Path("/.dockerenv"), Path("/run/.containerenv"))
@@ -96,16 +110,59 @@ class Paths:
     def pid_file(self) -> Path:
         return self.base / "totalrecall.pid"
 
+    def ensure_private(self) -> None:
+        """The base path, data/ and logs/ exist with mode 0700; ones an earlier release left wider are tightened."""
+        for folder in (self.base, self.data, self.logs_dir):
+            make_private_dir(folder)
+            if folder.stat().st_mode & 0o077:
+                os.chmod(folder, PRIVATE_DIR_MODE)
 
-def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+
+def make_private_dir(path: Path) -> Path:
+    """Create `path` and every missing parent with mode 0700, whatever the umask; returns `path`.
+
+    Folders that already exist keep their mode (a parent such as ~/.config is not ours to change);
+    `Paths.ensure_private` tightens the ones TotalRecall owns.
+    """
+    path = Path(path)
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue  # created meanwhile by another writer: its mode is its creator's business
+        # mkdir's mode is filtered through the umask; chmod is not.
+        os.chmod(folder, PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make sure `path` exists with mode 0600 (created so, or tightened); for files other code opens later."""
+    path = Path(path)
+    make_private_dir(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)
+    return path
+
+
+def atomic_write_text(path: Path, text: str, mode: int = PRIVATE_FILE_MODE) -> None:
     """Replace `path` with `text` so that a reader sees either the old or the new file, never a mix.
 
     The temporary file lives in the same directory because os.replace is only atomic within one file
-    system; it is created 0600 and widened to `mode` only once written, so a secret is never readable
-    by others even for a moment. The directory is fsynced too, or the rename itself may be lost on a crash.
+    system; it is created 0600 and set to `mode` (0600 unless a caller says otherwise) once written, so a
+    secret is never readable by others even for a moment. The directory is fsynced too, or the rename itself may be lost on a crash.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
