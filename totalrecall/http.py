@@ -37,6 +37,8 @@ __all__ = [
     "AmbiguousWriteError",
     "make_cached_session",
     "is_account_answer",
+    "SECRET_HEADERS",
+    "origin",
     "verb_class",
     "parse_retry_after",
     "redact",
@@ -62,6 +64,15 @@ DEFAULT_REDACT: tuple[str, ...] = (
     "code",
     "password",
 )
+
+# Headers that carry a secret on at least one service; they go to the origin they were meant for only.
+# requests itself strips only Authorization on a change of host, and keeps every one of them on a
+# change of scheme or port.
+SECRET_HEADERS: frozenset[str] = frozenset(
+    {"authorization", "proxy-authorization", "trakt-api-key", "simkl-api-key", "x-plex-token", "cookie"}
+)
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 10
 
 # Trakt documents 502/503/504 as "overloaded, retry in 30 s" and 520-522 as Cloudflare errors.
 RETRY_STATUSES: frozenset[int] = frozenset({500, 502, 503, 504, 520, 521, 522})
@@ -251,6 +262,19 @@ def parse_retry_after(
     return max(0.0, (when - now()).total_seconds())
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of `url`, the default port filled in: two URLs with the same origin share secrets."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
 def _shown(method: str, url: str) -> str:
     """METHOD /path as shown in logs and messages; the query string may hold secrets, so it never shows."""
     return f"{method.upper()} {urlsplit(url).path or '/'}"
@@ -355,15 +379,8 @@ class HttpClient:
         while True:
             bucket = self._pace(method)
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    data=data,
-                    headers={**self.headers, **(headers or {})},
-                    timeout=self.timeout,
-                )
+                response = self._send(method, url, params, json, data, {**self.headers, **(headers or {})},
+                                      expected, where)
             except _RETRY_EXCEPTIONS as exc:
                 if bucket is not None:
                     bucket.settle()
@@ -406,6 +423,51 @@ class HttpClient:
                 detail = "rejected the refreshed credentials" if refreshed else "rejected the credentials"
                 raise AuthError(self.service, f"{detail} (401 Unauthorized) at {where}")
             raise HttpStatusError(self.service, status, response, where)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        data: Any,
+        headers: dict[str, str],
+        expected: frozenset[int],
+        where: str,
+    ) -> requests.Response:
+        """One request, its redirects followed here rather than by requests.
+
+        Same origin: followed with every header. Another origin: followed without any secret header (nor
+        the query parameters of the first URL). https to http: refused, since it would send what follows in
+        clear. Each hop is a request of its own, so a cached answer never carries a history of the hops'
+        requests and their headers.
+        """
+        start = url
+        for _ in range(_MAX_REDIRECTS + 1):
+            response = self.session.request(
+                method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout,
+                allow_redirects=False,
+            )
+            location = response.headers.get("Location")
+            if response.status_code not in _REDIRECT_STATUSES or response.status_code in expected or not location:
+                return response
+            target = urljoin(response.url or url, location)
+            if urlsplit(target).scheme.lower() not in ("http", "https"):
+                raise SourceError(self.service, f"refused a redirect to a non-HTTP address at {where}")
+            if urlsplit(url).scheme.lower() == "https" and urlsplit(target).scheme.lower() == "http":
+                raise SourceError(
+                    self.service, f"refused a redirect from https to http at {where} (it would send the "
+                    "request in clear); check the service's URL in config.toml"
+                )
+            if origin(target) != origin(start):
+                headers = {name: value for name, value in headers.items() if name.lower() not in SECRET_HEADERS}
+                _log.debug("%s: %s redirected to another origin; secret headers dropped", self.service, where)
+            if response.status_code == 303 or (response.status_code in (301, 302) and method not in ("GET", "HEAD")):
+                method, json, data = "GET", None, None  # what browsers and requests do
+            params = None  # the target URL is complete; the first URL's query was for the first URL
+            url = target
+            response.close()
+        raise SourceError(self.service, f"more than {_MAX_REDIRECTS} redirects at {where}")
 
     def _json(self, response: requests.Response, where: str) -> Any:
         if response.status_code == 204 or not response.content:

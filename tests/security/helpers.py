@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import http.server
+import shutil
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["LocalServer", "files_holding", "modes_under"]
+__all__ = ["LocalServer", "files_holding", "modes_under", "self_signed_certificate"]
 
 
 def files_holding(root: Path, secrets: Iterable[str]) -> dict[str, list[str]]:
@@ -47,7 +50,9 @@ class LocalServer:
     as (method, path, headers) so a test can see which headers reached which server.
     """
 
-    def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes]] | None = None) -> None:
+    def __init__(
+        self, routes: dict[str, tuple[int, dict[str, str], bytes]] | None = None, *, tls: Path | None = None
+    ) -> None:
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = dict(routes or {})
         self.received: list[tuple[str, str, dict[str, str]]] = []
         server = self
@@ -72,7 +77,13 @@ class LocalServer:
                 pass
 
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
@@ -82,3 +93,18 @@ class LocalServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def self_signed_certificate(folder: Path) -> Path | None:
+    """A PEM file with a key and a certificate for 127.0.0.1 (openssl's command line); None without openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    pem = folder / "local.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(pem), "-out", str(folder / "cert.pem")],
+        check=True, capture_output=True,
+    )
+    pem.write_text(pem.read_text() + (folder / "cert.pem").read_text())
+    return pem

@@ -21,6 +21,13 @@ FINDINGS: dict[str, tuple[str, str]] = {
         "1 (high)",
         "Look at the HTTP cache store a collect leaves with umask 022: its mode and how entries are serialized",
     ),
+    "redirect_cross_origin": (
+        "2",
+        "Redirect a request carrying X-Plex-Token, trakt-api-key, simkl-api-key and Authorization to a server "
+        "on another port (another origin), through the cached session",
+    ),
+    "redirect_same_origin": ("2", "Redirect within the same origin (a moved path on the same server)"),
+    "redirect_https_to_http": ("2", "Redirect an https request to plain http"),
 }
 
 
