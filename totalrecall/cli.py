@@ -187,6 +187,7 @@ def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None,
              time_scale: float = 1.0) -> int:
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
+    from totalrecall.config.permissions import secure_base
     from totalrecall.config.settings import load_settings
     from totalrecall.daemon import register_known_secrets
     from totalrecall.distribute.report import render_plan, render_summary
@@ -197,6 +198,7 @@ def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None,
     pipeline = load_pipeline(pipeline_path)
     paths = Paths.from_environment()
     settings = load_settings(paths.config_file, required=True)
+    secure_base(paths)
     credentials = CredentialStore(paths.credentials_file)
     register_known_secrets(paths)  # tokens, passwords and client secrets: masked in every log record
     options = RunOptions(
@@ -467,6 +469,11 @@ def _attach_service_commands() -> None:
 
 
 def main() -> None:
+    import os
+
+    # Everything written under the base path is the user's alone (DESIGN §7), including files a library or
+    # Chromium creates there; explicit modes cover the rest when TotalRecall is used as a library.
+    os.umask(0o077)
     try:
         _attach_service_commands()
     except TotalRecallError as error:

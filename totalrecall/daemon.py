@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 from croniter import croniter
 
-from totalrecall.config.paths import Paths
+from totalrecall.config.paths import Paths, private_file
 from totalrecall.errors import ConfigError, LockHeldError, TotalRecallError
 
 __all__ = [
@@ -292,7 +292,10 @@ def _secret_values(table: dict[str, Any]) -> Iterator[str]:
     for key, value in table.items():
         if isinstance(value, dict):
             yield from _secret_values(value)
-        elif isinstance(value, str) and any(marker in key.lower() for marker in ("secret", "token", "password")):
+        # A client id is sent as an API key (trakt-api-key, Simkl's client_id query parameter): masked too.
+        elif isinstance(value, str) and any(
+            marker in key.lower() for marker in ("secret", "token", "password", "client_id", "api_key")
+        ):
             yield value
 
 
@@ -303,6 +306,7 @@ def sync_once(paths: Paths) -> int:
     """
     from totalrecall.cli import default_pipeline
     from totalrecall.config.credentials import CredentialStore
+    from totalrecall.config.permissions import secure_base
     from totalrecall.config.settings import load_settings
     from totalrecall.distribute.report import render_plan, render_summary
     from totalrecall.lock import sync_lock
@@ -311,6 +315,7 @@ def sync_once(paths: Paths) -> int:
 
     try:
         settings = load_settings(paths.config_file, required=True)
+        secure_base(paths)
         register_known_secrets(paths)
         pipeline = load_pipeline(default_pipeline())
         with sync_lock(paths.lock_file, "totalrecall daemon (scheduled sync)"):
@@ -365,7 +370,7 @@ class PidFile:
         self._handle: Any = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)
         handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the daemon's life
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -492,7 +497,8 @@ def start_background(paths: Paths, options: DaemonOptions, setup_logging: Callab
 
 def _become_daemon(paths: Paths) -> None:
     os.chdir("/")
-    os.umask(0o022)
+    # What the daemon writes (logs, caches, credentials) is its user's alone, whatever the shell's umask.
+    os.umask(0o077)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from totalrecall.config.paths import private_file
 from totalrecall.errors import LockHeldError
 
 __all__ = ["sync_lock"]
@@ -17,7 +18,7 @@ __all__ = ["sync_lock"]
 @contextmanager
 def sync_lock(path: Path, what: str, wait: bool = False, poll_seconds: float = 1.0) -> Iterator[None]:
     """Hold the lock for the duration; a second holder is refused with who holds it (or waits)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed in finally
     try:
         while True:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+from totalrecall.config.paths import private_file
 from totalrecall.redaction import redact
 
 __all__ = [
@@ -161,9 +162,8 @@ class DailyFileHandler(logging.Handler):
         self.path = Path(path)
         self.keep_days = keep_days
         self.clock = clock
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._day = self._file_day()
-        self._stream = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self._day = self._file_day()  # before the file is created: a new file's mtime would be the real today
+        self._stream = open(private_file(self.path), "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def _today(self) -> date:
         return datetime.fromtimestamp(self.clock()).date()
@@ -202,7 +202,7 @@ class DailyFileHandler(logging.Handler):
                 counter += 1
             os.replace(self.path, target)
         self._day = today
-        self._stream = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        self._stream = open(private_file(self.path), "a", encoding="utf-8")  # noqa: SIM115
         self._prune(today)
 
     def _prune(self, today: date) -> None:

@@ -158,7 +158,7 @@ def test_full_config_round_trips_through_save(tmp_path: Path) -> None:
     settings = _load(tmp_path, FULL)
     saved = tmp_path / "again" / "config.toml"
     save_settings(saved, settings)
-    assert saved.stat().st_mode & 0o777 == 0o644
+    assert saved.stat().st_mode & 0o777 == 0o600
     assert load_settings(saved, environ=ENV, service_types=TYPES) == settings
 
 

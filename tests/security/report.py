@@ -28,6 +28,17 @@ FINDINGS: dict[str, tuple[str, str]] = {
     ),
     "redirect_same_origin": ("2", "Redirect within the same origin (a moved path on the same server)"),
     "redirect_https_to_http": ("2", "Redirect an https request to plain http"),
+    "files_after_sync_022": (
+        "3, acceptance",
+        "`totalrecall sync -vv` (Trakt, Simkl, Plex fakes on free ports) under umask 022, then walk the base path "
+        "and grep every file, sqlite included, for every secret of credentials.toml and config.toml",
+    ),
+    "files_after_sync_077": ("3, acceptance", "The same under umask 077"),
+    "readable_secrets_files": (
+        "3",
+        "Leave config.toml and credentials.toml 0644 and the base path and data/ 0755 (as an earlier release or "
+        "a hand edit would), then run twice in one process",
+    ),
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests_cache
 
-from totalrecall.config.paths import Paths, atomic_write_text
+from totalrecall.config.paths import Paths, atomic_write_text, make_private_dir
 from totalrecall.errors import ConfigError
 from totalrecall.http import DEFAULT_REDACT, make_cached_session
 from totalrecall.model import DataType, Entry, dump_entries, format_time, load_entries
@@ -38,7 +38,7 @@ class CollectCache:
             raise ConfigError(f"{path}: corrupt collect snapshot; `totalrecall clear --cache` resets it") from None
 
     def save_snapshot(self, data_type: DataType, entries: list[Entry], when: datetime) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.root)
         document = {
             "service": self.service,
             "data_type": data_type.value,
@@ -61,5 +61,5 @@ class CollectCache:
         return raw if isinstance(raw, dict) else {}
 
     def save_state(self, state: dict[str, Any]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.root)
         atomic_write_text(self.root / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")

@@ -47,7 +47,7 @@ __all__ = [
 BUILTIN_SERVICES = ("trakt", "simkl", "imdb", "plex")
 # Strategies config.toml may name even before the resolve package has registered them.
 BUILTIN_STRATEGIES = ("merge", "newest", "oldest", "preference")
-CONFIG_MODE = 0o644
+CONFIG_MODE = 0o600  # config.toml holds OAuth client secrets
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_LEVEL = ("trakt", "simkl", "sources", "resolution", "sync", "scheduler")

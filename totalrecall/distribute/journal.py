@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from totalrecall.config.paths import private_file
 from totalrecall.model import DataType, Entry, dump_entries, format_time, load_entries, parse_time
 
 __all__ = ["Journal", "JournalBatch", "RunRecord", "read_runs", "read_run", "undone_by"]
@@ -58,8 +59,7 @@ class Journal:
 
     def __init__(self, folder: Path, run_id: str, started_at: datetime, pipeline: str, kind: str = "sync",
                  undoes: str | None = None) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / f"{run_id}.jsonl"
+        self.path = private_file(folder / f"{run_id}.jsonl")
         self.run_id = run_id
         self._sequence = 0
         header = {"record": "run", "run_id": run_id, "started_at": format_time(started_at),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from totalrecall.config.paths import atomic_write_text
+from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.errors import ConfigError
 from totalrecall.identity import ItemIndex
 from totalrecall.model import (
@@ -42,7 +42,7 @@ def _read_json(path: Path) -> Any:
 
 
 def _write_json(path: Path, document: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     atomic_write_text(path, json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 

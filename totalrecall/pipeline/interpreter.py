@@ -14,7 +14,7 @@ import attrs
 from totalrecall import registries
 from totalrecall.collect.cache import CollectCache
 from totalrecall.config.credentials import CredentialStore
-from totalrecall.config.paths import Paths, atomic_write_text
+from totalrecall.config.paths import Paths, atomic_write_text, make_private_dir
 from totalrecall.config.settings import SYNC_SWITCHES, Settings
 from totalrecall.distribute.journal import Journal
 from totalrecall.distribute.plan import TargetPlan, exceeds_removal_guard, plan_target, wipes_small_list
@@ -439,7 +439,7 @@ class Interpreter:
 
     def _write_distribute_files(self, plan: TargetPlan, excluded: Sequence[Excluded]) -> None:
         folder = self.paths.distribute_dir(plan.target)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
         document = {
             "target": plan.target,
             "data_type": plan.data_type.value,

@@ -11,7 +11,7 @@ from typing import Any
 import tomli_w
 
 from totalrecall.config.credentials import CredentialStore
-from totalrecall.config.paths import atomic_write_text
+from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.errors import ConfigError
 from totalrecall.sandbox.fakebase import FakeService
 from totalrecall.sandbox.plugins import SandboxService, load_sandbox_services, sandbox_port
@@ -77,7 +77,7 @@ def prepare_sandbox(folder: Path, names: list[str] | None = None) -> list[Sandbo
 
     A sandbox folder keeps the services it was created with; `names` chooses them on creation.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(folder)
     config_file = folder / "config.toml"
     if config_file.exists() and names is None:
         load_sandbox_services(())  # registers them all

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from totalrecall.config.paths import atomic_write_text
+from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.errors import SourceError
 from totalrecall.identity import ItemIndex
 from totalrecall.model import (
@@ -118,6 +118,6 @@ class FilesService(Service):
             added.append(entry)
             index.add(entry.item)
         document = {"version": _FORMAT_VERSION, "entries": dump_entries(kept)}
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.folder)
         atomic_write_text(self._file(data_type), json.dumps(document, indent=1, sort_keys=True) + "\n")
         return WriteResult(added=tuple(added), removed=tuple(removed))

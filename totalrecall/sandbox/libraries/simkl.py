@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from totalrecall.config.paths import make_private_dir
 from totalrecall.sandbox.fake_simkl import FakeSimkl, library_state
 from totalrecall.sandbox.fakebase import FakeService
 from totalrecall.sandbox.plugins import SandboxService, sandbox_port, sandbox_services
@@ -44,7 +45,7 @@ class SimklSandbox(SandboxService):
         path = self.state_path(folder)
         if path.exists():
             return  # a second run continues from the first
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         path.write_text(json.dumps(library_state(_sample()), indent=1, sort_keys=True), encoding="utf-8")
 
     def start_fakes(self, folder: Path, time_scale: float = 1.0) -> list[FakeService]:

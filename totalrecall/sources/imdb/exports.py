@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from totalrecall.config.paths import make_private_dir
 from totalrecall.errors import SourceError
 from totalrecall.model import HistoryEntry, Ids, Item, Kind, Rating, WatchlistEntry
 
@@ -302,7 +303,7 @@ def _download(session: BrowserSession, button: object, destination: Path) -> Pat
         for source in (path for path in present if path.suffix == ".csv"):
             size = source.stat().st_size
             if not in_progress and size > 0 and sizes.get(source) == size:
-                destination.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(destination.parent)
                 shutil.move(str(source), destination)
                 return destination
             sizes[source] = size

@@ -237,7 +237,7 @@ def store_server_url(config_file: Path, server_url: str) -> None:
     sources = document.setdefault("sources", {})
     plex = sources.setdefault("plex", {})
     plex["server_url"] = server_url
-    atomic_write_text(config_file, tomli_w.dumps(document), mode=0o644)
+    atomic_write_text(config_file, tomli_w.dumps(document))
 
 
 def _plex_tv_url(paths: Paths) -> tuple[str, bool]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from totalrecall import registries
-from totalrecall.config.paths import atomic_write_text
+from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.errors import AuthError, ConfigError
 from totalrecall.identity import ItemIndex
 from totalrecall.model import (
@@ -256,7 +256,7 @@ class SimklService(Service):
     def _keep(self, library: Library, activities: dict[str, Any]) -> None:
         # The library first: should the state write fail, they disagree and the next run reads in full.
         path = self._library_path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         document = {"version": _LIBRARY_VERSION, "activities": activities, "items": library}
         atomic_write_text(path, json.dumps(document, ensure_ascii=False, sort_keys=True) + "\n")
         self.context.save_state({"activities": activities, "library": _LIBRARY_FILE})

@@ -15,7 +15,7 @@ import click
 import requests
 import tomli_w
 
-from totalrecall.config.paths import Paths, atomic_write_text
+from totalrecall.config.paths import Paths, atomic_write_text, make_private_dir
 from totalrecall.config.settings import CONFIG_MODE, load_settings, parse_settings
 from totalrecall.errors import AuthError, ConfigError, SourceError, TotalRecallError
 
@@ -109,7 +109,7 @@ def _update_config(path: Path, client_id: str, client_secret: str | None) -> Non
         section["enabled"] = bool(was_enabled)
         if was_enabled is None:
             del section["enabled"]
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     atomic_write_text(path, tomli_w.dumps(document), mode=CONFIG_MODE)
 
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from totalrecall.config.paths import atomic_write_text
+from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.model import Ids, Item, Kind
 from totalrecall.sources.trakt.mapping import ids_body, parse_ids
 
@@ -60,7 +60,7 @@ class IdResolver:
     def save(self) -> None:
         if not self._dirty or self._cache is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
         document = {"service": "trakt", "ids": self._cache}
         atomic_write_text(self.path, json.dumps(document, indent=1, sort_keys=True) + "\n")
         self._dirty = False
