@@ -39,6 +39,14 @@ FINDINGS: dict[str, tuple[str, str]] = {
         "Leave config.toml and credentials.toml 0644 and the base path and data/ 0755 (as an earlier release or "
         "a hand edit would), then run twice in one process",
     ),
+    "pipeline_alias_bomb": ("4", "Validate an alias bomb (levels of nine aliases, 9**6 paths; the review's 440 bytes took 4 s and 510 MB)"),
+    "pipeline_lone_anchor": ("4", "Validate a pipeline with an anchor and no alias"),
+    "pipeline_too_many_nodes": ("4", "Validate a pipeline with a list of 20,002 values"),
+    "pipeline_deep_yaml": ("4", "Validate a pipeline with 5,000 nested lists"),
+    "pipeline_deep_yaml_mappings": ("4", "Validate a pipeline with 3,000 nested mappings"),
+    "pipeline_deep_filter": ("4", "Validate a filter whose jmespath expression nests 3,000 parentheses"),
+    "pipeline_deep_filter_operators": ("4", "Validate a filter whose jmespath expression chains 5,000 `!`"),
+    "pipeline_oversized": ("4", "Validate a pipeline file larger than 256 KiB"),
 }
 
 

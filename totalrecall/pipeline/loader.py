@@ -10,9 +10,16 @@ import yaml
 
 from totalrecall.errors import PipelineError
 
-__all__ = ["Located", "Position", "load_yaml"]
+__all__ = ["Located", "Position", "load_yaml", "MAX_BYTES", "MAX_NODES", "MAX_DEPTH"]
 
 JsonPath = tuple[str | int, ...]
+
+# A pipeline is a page of settings. These caps are far above any real one and far below what makes
+# validation slow: nested aliases let 440 bytes stand for hundreds of millions of nodes (a "billion
+# laughs"), and deep nesting makes PyYAML's composer, jsonschema and the position walk recurse.
+MAX_BYTES = 256 * 1024
+MAX_NODES = 20_000
+MAX_DEPTH = 50
 
 
 @attrs.frozen
@@ -84,14 +91,47 @@ def _format_path(path: JsonPath) -> str:
     return text
 
 
+def _check_shape(text: str, source: str) -> None:
+    """Refuse anchors and aliases, too many nodes and too deep a nesting, from the event stream.
+
+    PyYAML's parser is a loop, not a recursion, and it does not expand aliases: this pass costs one look at
+    each event of the file as written, before anything that recurses or expands runs.
+    """
+    nodes = 0
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        where = f"{source}:{event.start_mark.line + 1}:{event.start_mark.column + 1}"
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise PipelineError(
+                f"{where}: anchors and aliases (&name, *name) are not allowed in a pipeline; write the value out"
+            )
+        if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise PipelineError(f"{where}: more than {MAX_NODES} values; a pipeline is not that large")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise PipelineError(f"{where}: nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def load_yaml(path: Path) -> Located:
-    """Parse one YAML file safely; a syntax error or duplicate key becomes a located PipelineError."""
+    """Parse one YAML file safely; a syntax error, duplicate key, alias, or an oversized or overly deep
+    document becomes a located PipelineError."""
     source = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise PipelineError(f"{source}: {size} bytes; a pipeline may hold at most {MAX_BYTES} bytes")
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise PipelineError(f"{source}: cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise PipelineError(f"{source}: not UTF-8 text (byte {error.start})") from None
     try:
+        _check_shape(text, source)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:

@@ -22,6 +22,9 @@ from totalrecall.pipeline.spec import Pipeline, build_pipeline
 
 __all__ = ["load_schema", "load_pipeline", "check_document"]
 
+# jmespath's parser and interpreter recurse once per nesting level; real filters nest two or three.
+MAX_FILTER_DEPTH = 32
+
 _STEP_ORDER = {"collect": 0, "resolve": 1, "rule": 2, "filter": 2, "distribute": 3}
 
 
@@ -75,6 +78,24 @@ def _schema_problems(located: Located) -> list[str]:
             message = f"unknown {'step' if path[:1] == ('steps',) and len(path) == 3 else 'key'}: {message}"
         problems.append(f"{located.locate(path, key=at_key)}: {format_path(path)}: {message}")
     return problems
+
+
+def _nesting(expression: str) -> int:
+    """The deepest nesting of brackets in a jmespath expression (quoted text does not count)."""
+    depth = deepest = 0
+    quote = ""
+    for char in expression:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'`\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
 
 
 def _capability_problem(service_type: str, data_type: DataType) -> str | None:
@@ -156,11 +177,18 @@ def _step_problems(
         elif step.name == "remove_watchlist_items_older_than_days" and "days" not in step.params:
             yield problem(path, "remove_watchlist_items_older_than_days needs `days`")
     elif kind == "filter":
+        depth = _nesting(step.where)
+        if depth > MAX_FILTER_DEPTH:
+            yield problem(path + ("where",), f"jmespath expression nested {depth} levels deep; at most "
+                          f"{MAX_FILTER_DEPTH} are allowed")
+            return
         try:
             jmespath.compile(step.where)
         except jmespath.exceptions.JMESPathError as error:
             first_line = str(error).strip().splitlines()[0].removeprefix("Invalid jmespath expression: ")
             yield problem(path + ("where",), f"invalid jmespath expression: {first_line}")
+        except RecursionError:  # a chain of operators the depth count above does not see
+            yield problem(path + ("where",), "jmespath expression too deeply nested")
     elif kind == "distribute":
         for name, target in (step.targets or {}).items():
             target_path = path + ("targets", name)
