@@ -125,13 +125,14 @@ def test_stop_removes_a_stale_pid_file(files_base) -> None:
 
 def test_stop_kills_a_daemon_that_ignores_sigterm(files_base) -> None:
     paths = Paths(files_base.base)
+    # Holds the pid file's lock, as the daemon does: stop signals only a process that does.
     stubborn = subprocess.Popen(
-        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-         "print('ready', flush=True); time.sleep(60)", "totalrecall-stub"],
+        [sys.executable, "-c", "import signal, sys, time; from pathlib import Path; "
+         "from totalrecall.daemon import PidFile; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+         "held = PidFile(Path(sys.argv[1])); held.acquire(); print('ready', flush=True); time.sleep(60)", str(paths.pid_file)],
         stdout=subprocess.PIPE, text=True,
     )
     assert stubborn.stdout is not None and stubborn.stdout.readline().strip() == "ready"
-    paths.pid_file.write_text(f"{stubborn.pid}\n")
     outcome = daemon.stop_daemon(paths, timeout=0.5)
     assert outcome.exit_code == 1 and "did not stop within" in outcome.message and "killed it" in outcome.message
     stubborn.wait(5)  # stop reaped it already (it is our child here); either way it is gone

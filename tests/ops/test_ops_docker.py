@@ -52,25 +52,34 @@ def _health(base: Path) -> subprocess.CompletedProcess[str]:
                           timeout=10)
 
 
-def test_healthcheck_follows_the_pid_file(tmp_path: Path) -> None:
+def test_healthcheck_follows_the_pid_file_lock(tmp_path: Path) -> None:
     assert _health(tmp_path).returncode == 1  # no pid file
-    daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "totalrecall-daemon"])
+    pid_file = tmp_path / "totalrecall.pid"
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from totalrecall.daemon import PidFile; "
+         "held = PidFile(Path(sys.argv[1])); held.acquire(); print('ready', flush=True); time.sleep(30)", str(pid_file)],
+        stdout=subprocess.PIPE, text=True,
+    )
     try:
-        (tmp_path / "totalrecall.pid").write_text(f"{daemon.pid}\n")
+        assert daemon.stdout is not None and daemon.stdout.readline().strip() == "ready"
         healthy = _health(tmp_path)
-        assert healthy.returncode == 0 and f"pid {daemon.pid}" in healthy.stdout
-        other = subprocess.Popen(["sleep", "30"])
-        try:
-            (tmp_path / "totalrecall.pid").write_text(f"{other.pid}\n")  # alive, but not totalrecall
-            assert _health(tmp_path).returncode == 1
-        finally:
-            other.kill()
-            other.wait()
+        assert healthy.returncode == 0 and f"pid {daemon.pid}" in healthy.stdout, healthy.stdout
+        recorded = pid_file.read_text()
+        pid_file.write_text(f"{daemon.pid} 1\n")  # the lock is held, but by a process started at another time
+        assert _health(tmp_path).returncode == 1
+        pid_file.write_text(recorded)
     finally:
         daemon.kill()
         daemon.wait()
-    (tmp_path / "totalrecall.pid").write_text(f"{daemon.pid}\n")
-    assert _health(tmp_path).returncode == 1  # gone
+    # Gone: the lock went with it, whatever the file says (here the pid of a live process named totalrecall).
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "totalrecall-daemon"])
+    try:
+        pid_file.write_text(f"{other.pid}\n")
+        unhealthy = _health(tmp_path)
+        assert unhealthy.returncode == 1 and "no daemon holds" in unhealthy.stdout
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_dockerfile_and_compose_example_agree() -> None:

@@ -47,6 +47,15 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "pipeline_deep_filter": ("4", "Validate a filter whose jmespath expression nests 3,000 parentheses"),
     "pipeline_deep_filter_operators": ("4", "Validate a filter whose jmespath expression chains 5,000 `!`"),
     "pipeline_oversized": ("4", "Validate a pipeline file larger than 256 KiB"),
+    "stop_stale_pid": (
+        "5",
+        "`stop` with a stale pid file (no daemon holds its lock) naming a live `tail -f …/totalrecall/logs/…`; "
+        "the container health check on the same file",
+    ),
+    "stop_start_time": (
+        "5",
+        "`stop` while a daemon holds the lock but the pid file names another live process (start time differs)",
+    ),
 }
 
 
