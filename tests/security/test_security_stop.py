@@ -11,7 +11,7 @@ import pytest
 from security.report import Findings
 
 from totalrecall.config.paths import Paths
-from totalrecall.daemon import stop_daemon
+from totalrecall.daemon import process_start_time, stop_daemon
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,9 +65,10 @@ def test_stop_never_signals_a_pid_whose_start_time_differs(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         assert _health(paths.base).returncode == 0
-        # The lock is held, but the file now names another process (the bystander) with the holder's start time.
-        started = paths.pid_file.read_text().split()[1]
-        paths.pid_file.write_text(f"{bystander.pid} {started}\n")
+        # The lock is held, but the file now names another live process (the bystander), with a start time
+        # that is not the bystander's (a tick after boot), as when a pid was reused.
+        assert process_start_time(bystander.pid) != "1"
+        paths.pid_file.write_text(f"{bystander.pid} 1\n")
         health = _health(paths.base)
         outcome = stop_daemon(paths, timeout=1)
         assert outcome.exit_code == 1 and "nothing signalled" in outcome.message, outcome
