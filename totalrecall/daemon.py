@@ -512,6 +512,11 @@ def serve(paths: Paths, options: DaemonOptions, job: Callable[[], int] | None = 
     if abandoned:
         # The sync thread is still inside a step; every file it writes is replaced atomically, so
         # leaving now keeps them valid. Interpreter shutdown would wait on it or crash it mid-import.
+        # os._exit skips atexit: browsers (Chromium with a DevTools port and a signed-in profile) are
+        # quit here first.
+        from totalrecall.shutdown import run_forced_exit_hooks
+
+        run_forced_exit_hooks()
         logging.shutdown()
         os._exit(0)
     return 0

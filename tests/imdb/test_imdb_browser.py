@@ -55,7 +55,8 @@ def make_service(fake: FakeImdb, base: Path, **settings: Any) -> ImdbService:
     paths = Paths(base)
     credentials = CredentialStore(paths.credentials_file)
     credentials.set("imdb_password", PASSWORD)
-    options = {"username": EMAIL, "site_url": fake.url, "wait_seconds": 5, "export_poll_seconds": 0.05, **settings}
+    # CI runs as root, where Chromium's sandbox cannot: the tests say so, as a root user's config.toml must.
+    options = {"username": EMAIL, "site_url": fake.url, "no_sandbox": True, "wait_seconds": 5, "export_poll_seconds": 0.05, **settings}
     return ImdbService(ServiceContext("imdb", options, credentials, paths, session_factory=lambda: None))
 
 
@@ -129,7 +130,7 @@ def test_writes_each_confirmed_on_the_fake(imdb: ImdbService, fake: FakeImdb, ba
 def test_second_sync_makes_no_writes(fake: FakeImdb, tmp_path: Path) -> None:
     fake.state["export_ready_after"] = 0  # config.toml cannot shorten the 30 s poll; the export is ready at once
     (tmp_path / "config.toml").write_text(
-        f'[sources.imdb]\nenabled = true\nusername = "{EMAIL}"\nsite_url = "{fake.url}"\n\n'
+        f'[sources.imdb]\nenabled = true\nusername = "{EMAIL}"\nsite_url = "{fake.url}"\nno_sandbox = true\n\n'
         '[sources.shelf]\ntype = "files"\nenabled = true\npath = "shelf"\n\n'
         '[resolution]\nsource_preference = ["shelf", "imdb"]\n\n[sync]\nsync_reviews = true\n'
     )
@@ -211,7 +212,7 @@ def test_wrong_password_and_two_step_verification(fake: FakeImdb, tmp_path: Path
 
 def test_browser_is_quit_on_errors_and_interrupts(fake: FakeImdb) -> None:
     for failure in (RuntimeError("boom"), KeyboardInterrupt()):
-        session = BrowserSession({"site_url": fake.url}, wait_seconds=2)
+        session = BrowserSession({"site_url": fake.url, "no_sandbox": True}, wait_seconds=2)
         with pytest.raises(type(failure)), session:
             session.open("/", page="home")
             profile = str(session.profile_dir)

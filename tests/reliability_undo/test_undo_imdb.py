@@ -38,7 +38,7 @@ def test_undo_restores_imdb_and_lists_the_review_it_cannot_take_down(tmp_path: P
         "spoiler": True, "created_at": "2026-01-16T00:00:00Z", "id": "rw00000001",
     }]
     with fake:
-        settings = {"enabled": True, "username": EMAIL, "site_url": fake.url}
+        settings = {"enabled": True, "username": EMAIL, "site_url": fake.url, "no_sandbox": True}
         world = UndoWorld(tmp_path / "base", "imdb", "sources.imdb", settings, {"imdb_password": PASSWORD},
                           {"sync_reviews": True})
         world.run()  # the shelf now holds IMDb's library; baselines for removals

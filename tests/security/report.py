@@ -56,6 +56,11 @@ FINDINGS: dict[str, tuple[str, str]] = {
         "5",
         "`stop` while a daemon holds the lock but the pid file names another live process (start time differs)",
     ),
+    "browser_forced_exit": (
+        "6",
+        "SIGTERM the daemon while a sync holds a Chromium session open past the grace period (forced exit)",
+    ),
+    "browser_sandbox_root": ("7", "Start Chromium as root with no `no_sandbox` setting"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,10 @@ class SandboxImdb(SandboxService):
 
     def config(self, folder: Path) -> dict[str, Any]:
         section: dict[str, Any] = {"enabled": True, "username": USERNAME, "site_url": f"http://127.0.0.1:{sandbox_port(PORT)}"}
+        if os.geteuid() == 0:
+            # Chromium's sandbox cannot run as root (CI, a root shell); the sandbox's fake site is local, so
+            # its config says so explicitly rather than leaving the browser to refuse.
+            section["no_sandbox"] = True
         problem = browser_missing({})
         if problem:
             log.warning("sandbox: IMDb left out: %s", problem)

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Mapping
@@ -17,10 +18,18 @@ from typing import Any
 from urllib.parse import urljoin
 
 from totalrecall.errors import AuthError, SourceError
+from totalrecall.shutdown import on_forced_exit
 from totalrecall.sources.imdb import selectors as sel
 from totalrecall.sources.imdb.selectors import Hook
 
-__all__ = ["BrowserSession", "PROFILE_PREFIX", "STARTED_PROFILES", "chromium_processes", "browser_missing"]
+__all__ = [
+    "BrowserSession",
+    "PROFILE_PREFIX",
+    "STARTED_PROFILES",
+    "chromium_processes",
+    "browser_missing",
+    "quit_all_sessions",
+]
 
 log = logging.getLogger("totalrecall.imdb")
 
@@ -48,12 +57,23 @@ _LIVE: weakref.WeakSet[BrowserSession] = weakref.WeakSet()
 STARTED_PROFILES: list[str] = []
 
 
-def _quit_all() -> None:
+def quit_all_sessions() -> None:
+    """Quit every browser this process started: no Chromium, chromedriver or signed-in profile outlives it."""
     for session in list(_LIVE):
         session.quit()
 
 
-atexit.register(_quit_all)
+atexit.register(quit_all_sessions)
+# The daemon leaves with os._exit when a sync overstays its grace period; atexit would not run then.
+on_forced_exit(quit_all_sessions)
+
+_SANDBOX_WARNED = threading.Event()
+
+ROOT_REFUSED = (
+    "Chromium's sandbox cannot run as root: run TotalRecall as a normal user (the Docker image runs as "
+    "uid 10001), or set `no_sandbox = true` under [sources.imdb] in config.toml to run IMDb's pages "
+    "without it"
+)
 
 
 def browser_missing(settings: Mapping[str, Any]) -> str | None:
@@ -116,11 +136,19 @@ class BrowserSession:
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _no_sandbox(self) -> bool:
-        configured = self.settings.get("no_sandbox")
-        if configured is not None:
-            return bool(configured)
-        # Chromium's sandbox cannot run as root (containers); elsewhere it stays on.
-        return os.geteuid() == 0
+        """Whether Chromium runs without its sandbox: only when config.toml says so, with a warning.
+
+        The sandbox is what keeps a hostile page from reaching the profile (a signed-in IMDb session) and
+        the rest of the account; it cannot run as root, so root without `no_sandbox = true` is refused.
+        """
+        if self.settings.get("no_sandbox"):
+            if not _SANDBOX_WARNED.is_set():
+                _SANDBOX_WARNED.set()
+                log.warning("imdb: Chromium runs without its sandbox ([sources.imdb] no_sandbox = true)")
+            return True
+        if os.geteuid() == 0:
+            raise SourceError(self.service, ROOT_REFUSED)
+        return False
 
     def start(self) -> BrowserSession:
         if self.driver is not None:
@@ -128,6 +156,7 @@ class BrowserSession:
         problem = browser_missing(self.settings)
         if problem:
             raise SourceError(self.service, problem)
+        no_sandbox = self._no_sandbox()  # before a profile folder exists: a refusal leaves nothing behind
         from selenium import webdriver
         from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.chrome.service import Service as ChromeService
@@ -143,7 +172,7 @@ class BrowserSession:
         options.add_argument(f"--user-data-dir={self.profile_dir}")
         for flag in _FLAGS:
             options.add_argument(flag)
-        if self._no_sandbox():
+        if no_sandbox:
             options.add_argument("--no-sandbox")
         options.add_experimental_option(
             "prefs",
