@@ -14,7 +14,7 @@ import click
 
 from totalrecall import __version__
 from totalrecall.errors import ConfigError, PipelineError, TotalRecallError
-from totalrecall.logsetup import TRACE, configure_logging, level_from
+from totalrecall.logsetup import TRACE, configure_logging, escape_controls, level_from, redact_text
 
 __all__ = ["main", "cli"]
 
@@ -24,6 +24,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _State:
     verbosity = 0
+
+
+def _shown(text: str) -> str:
+    """A line for the terminal: known secrets masked, control characters from service text escaped."""
+    return escape_controls(redact_text(text))
 
 
 def reports_errors(command: F) -> F:
@@ -36,7 +41,7 @@ def reports_errors(command: F) -> F:
         except TotalRecallError as error:
             problems = getattr(error, "problems", None) or [error.message]
             for problem in problems:
-                click.echo(f"error: {problem}", err=True)
+                click.echo(f"error: {_shown(problem)}", err=True)
             if _State.verbosity >= 2:
                 log.log(TRACE, "traceback", exc_info=True)
             sys.exit(error.exit_code)
@@ -49,11 +54,11 @@ def reports_errors(command: F) -> F:
             raise
         except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a trace
             first_line = (str(error).splitlines() or [""])[0]
-            click.echo(f"error: unexpected {type(error).__name__}: {first_line}", err=True)
+            click.echo(f"error: unexpected {type(error).__name__}: {_shown(first_line)}", err=True)
             if _State.verbosity >= 2:
                 import traceback
 
-                traceback.print_exc()
+                click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
             else:
                 click.echo("(run with -vv for the traceback)", err=True)
             sys.exit(1)
@@ -211,8 +216,8 @@ def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None,
     )
     with sync_lock(paths.lock_file, f"totalrecall run {pipeline_path}", wait=wait):
         report = Interpreter(pipeline, paths, settings, credentials, options).run()
-    click.echo(render_plan(report.plans))
-    click.echo(render_summary(report))
+    click.echo(_shown(render_plan(report.plans)))
+    click.echo(_shown(render_summary(report)))
     return report.exit_code
 
 
@@ -421,6 +426,11 @@ def history() -> None:
 @reports_errors
 def undo(run_id: str, dry_run: bool, wait: bool) -> None:
     """Revert one run's writes on every target, as far as each service allows."""
+    import re
+
+    # A run id names a journal file; anything else (a path, "..") must never reach the file system.
+    if not re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4,32}", run_id):
+        raise ConfigError(f"{run_id!r} is not a run id (like 20261130-050500-7db9); `totalrecall history` lists them")
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
     from totalrecall.config.settings import load_settings

@@ -20,7 +20,7 @@ import requests_cache
 from totalrecall import __version__
 from totalrecall.config.paths import make_private_dir, private_file
 from totalrecall.errors import AuthError, SourceError
-from totalrecall.logsetup import TRACE
+from totalrecall.logsetup import TRACE, register_secrets
 from totalrecall.redaction import mask, redact
 
 __all__ = [
@@ -275,6 +275,13 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port
 
 
+def _register_header_secrets(headers: Mapping[str, str]) -> None:
+    """Every token a request carries joins log redaction, including ones obtained during the run (a
+    refreshed Trakt token, a Plex server's own token from plex.tv)."""
+    values = [str(value) for name, value in headers.items() if name.lower() in SECRET_HEADERS]
+    register_secrets([*values, *(value.split(" ", 1)[1] for value in values if " " in value)])
+
+
 def _shown(method: str, url: str) -> str:
     """METHOD /path as shown in logs and messages; the query string may hold secrets, so it never shows."""
     return f"{method.upper()} {urlsplit(url).path or '/'}"
@@ -308,6 +315,7 @@ class HttpClient:
         self.base_url = base_url.rstrip("/") + "/"
         self.session = session
         self.headers: dict[str, str] = {"User-Agent": user_agent, **(headers or {})}
+        _register_header_secrets(self.headers)
         self.limits = limits
         self.time_scale = limits.time_scale if limits is not None else 1.0
         self.refresh_token = refresh_token
@@ -418,6 +426,7 @@ class HttpClient:
                 if self.refresh_token is not None and not refreshed:
                     _log.debug("%s: 401 at %s; refreshing the token once", self.service, where)
                     self.headers.update(self.refresh_token())
+                    _register_header_secrets(self.headers)  # a refreshed token is masked from its first use
                     refreshed = True
                     continue
                 detail = "rejected the refreshed credentials" if refreshed else "rejected the credentials"

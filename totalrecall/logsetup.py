@@ -23,6 +23,7 @@ __all__ = [
     "add_file_logging",
     "register_secrets",
     "redact_text",
+    "escape_controls",
     "RedactingFilter",
     "DailyFileHandler",
     "JsonFormatter",
@@ -58,12 +59,22 @@ def redact_text(text: str) -> str:
     return redact(text, _secrets) if _secrets else text
 
 
+# Control characters from service text (a title, an error body) could rewrite the terminal (ANSI escapes,
+# carriage returns) or forge log lines; newlines and tabs of TotalRecall's own messages stay.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters (but newline and tab) shown as \\xNN escapes."""
+    return _CONTROLS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record's final message with every known secret masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = redact_text(message)
+        redacted = escape_controls(redact_text(message))
         if redacted != message or record.args:
             record.msg, record.args = redacted, ()
         return True

@@ -61,6 +61,12 @@ FINDINGS: dict[str, tuple[str, str]] = {
         "SIGTERM the daemon while a sync holds a Chromium session open past the grace period (forced exit)",
     ),
     "browser_sandbox_root": ("7", "Start Chromium as root with no `no_sandbox` setting"),
+    "error_lines_redacted": ("low", "An error line that quotes a known secret (here in a file name)"),
+    "refreshed_token_redacted": ("low", "Log a token obtained during the run (a refresh answering a 401)"),
+    "control_characters": ("low", "Service text with an ANSI escape, a carriage return and a bell, logged"),
+    "undo_run_id": ("low", "`undo ../../etc/passwd`, `undo /tmp/x`, `undo <run id>/../x`"),
+    "plain_http_warning": ("low", "A base URL override with plain http:// to another host, and one to loopback"),
+    "dependency_floors": ("low", "Install floors of requests and urllib3 (CVE-2024-47081, CVE-2025-50181/50182)"),
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import os
 import re
 import tomllib
@@ -43,6 +45,8 @@ __all__ = [
     "save_settings",
     "toml_error_position",
 ]
+
+log = logging.getLogger("totalrecall.config")
 
 BUILTIN_SERVICES = ("trakt", "simkl", "imdb", "plex")
 # Strategies config.toml may name even before the resolve package has registered them.
@@ -299,7 +303,24 @@ def _url(value: str) -> str:
     parts = urlsplit(value)
     if value and (parts.scheme not in ("http", "https") or not parts.netloc):
         raise _Invalid(f"must be an http:// or https:// URL, got {_show(value)}")
+    if parts.scheme == "http" and not _loopback(parts.hostname or "") and value not in _WARNED_URLS:
+        _WARNED_URLS.add(value)
+        log.warning("config.toml: %s is plain http:// to another machine: tokens cross the network in clear; "
+                    "use https:// where the service offers it", _show(value))
     return value
+
+
+_WARNED_URLS: set[str] = set()
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is this machine (the sandbox, a local proxy), where plain http stays on the host."""
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _strategy(value: str | None) -> str | None:

@@ -1,0 +1,87 @@
+"""The low items of issue 12: what reaches the terminal and the logs, run ids, plain http, dependency floors."""
+
+from __future__ import annotations
+
+import configparser
+import io
+import logging
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+from security.helpers import LocalServer
+from security.report import Findings
+
+from totalrecall.cli import cli
+from totalrecall.config.settings import load_settings
+from totalrecall.errors import AuthError
+from totalrecall.http import HttpClient
+from totalrecall.logsetup import configure_logging, redact_text, register_secrets
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_printed_error_lines_are_redacted(tmp_path: Path, findings: Findings) -> None:
+    secret = "printed-secret-51f0aa93"
+    register_secrets([secret])
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / f"{secret}.yaml")])
+    assert result.exit_code == 2 and "cannot read" in result.output
+    assert secret not in result.output, result.output
+    findings.record("error_lines_redacted", f"exit 2, the secret masked: `{result.output.strip().split(': ')[0][:40]}…`")
+
+
+def test_a_refreshed_token_is_redacted_from_its_first_use(findings: Findings) -> None:
+    fresh = "refreshed-token-8c2e71d0"
+    server = LocalServer({"/me": (401, {}, b"{}")})
+    try:
+        client = HttpClient("svc", server.url, requests.Session(), headers={"Authorization": "Bearer old-one"},
+                            refresh_token=lambda: {"Authorization": f"Bearer {fresh}"}, max_retries=0)
+        with pytest.raises(AuthError):
+            client.get_json("/me")
+    finally:
+        server.stop()
+    assert server.headers_at("/me")[-1]["authorization"] == f"Bearer {fresh}"
+    assert fresh not in redact_text(f"a log line naming {fresh}")
+    findings.record("refreshed_token_redacted", "masked in every log line from the request that first carries it")
+
+
+def test_control_characters_in_service_text_are_escaped(findings: Findings) -> None:
+    stream = io.StringIO()
+    configure_logging(logging.INFO, handler=logging.StreamHandler(stream), json_lines=False)
+    logging.getLogger("totalrecall.test").info("title %s", "Evil\x1b[2J\rforged INFO line\x07")
+    text = stream.getvalue()
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text
+    assert "\\x1b[2J\\x0dforged" in text
+    findings.record("control_characters", "escaped as \\xNN in the log and on the terminal (`Evil\\x1b[2J\\x0dforged…`)")
+
+
+@pytest.mark.parametrize("run_id", ["../../etc/passwd", "/tmp/x", "20261130-050500-7db9/../x"])
+def test_undo_accepts_only_a_run_id(run_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    findings: Findings) -> None:
+    monkeypatch.setenv("TOTALRECALL_BASE_PATH", str(tmp_path))
+    result = CliRunner().invoke(cli, ["undo", run_id, "--dry-run"])
+    assert result.exit_code == 2 and "is not a run id" in result.output, result.output
+    findings.record("undo_run_id", "exit 2 before any file is opened: `… is not a run id (like 20261130-050500-7db9)`")
+
+
+def test_plain_http_to_another_machine_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                             findings: Findings) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[trakt]\nenabled = true\nclient_id = "x"\nclient_secret = "y"\n'
+                      'api_url = "http://trakt-proxy.example.org"\n\n'
+                      '[simkl]\nenabled = true\nclient_id = "z"\napi_url = "http://127.0.0.1:9"\n\n'
+                      '[resolution]\nsource_preference = ["trakt", "simkl"]\n')
+    caplog.set_level(logging.WARNING)
+    load_settings(config, required=True)
+    warned = [r.getMessage() for r in caplog.records if "plain http://" in r.getMessage()]
+    assert len(warned) == 1 and "trakt-proxy.example.org" in warned[0] and "\n" not in warned[0], warned
+    findings.record("plain_http_warning", "one warning line for the remote http:// override, none for loopback")
+
+
+def test_dependency_floors_are_above_known_vulnerable_versions(findings: Findings) -> None:
+    parser = configparser.ConfigParser()
+    parser.read(REPO / "setup.cfg")
+    requires = {line.strip() for line in parser["options"]["install_requires"].splitlines() if line.strip()}
+    assert {"requests>=2.32.4", "urllib3>=2.5"} <= requires, requires
+    findings.record("dependency_floors", "setup.cfg requires requests>=2.32.4 and urllib3>=2.5")
