@@ -67,6 +67,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "undo_run_id": ("low", "`undo ../../etc/passwd`, `undo /tmp/x`, `undo <run id>/../x`"),
     "plain_http_warning": ("low", "A base URL override with plain http:// to another host, and one to loopback"),
     "dependency_floors": ("low", "Install floors of requests and urllib3 (CVE-2024-47081, CVE-2025-50181/50182)"),
+    "secrets_off_command_line": ("low", "Give a Plex token or a client secret without putting it on the command line"),
 }
 
 

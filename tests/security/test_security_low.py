@@ -85,3 +85,25 @@ def test_dependency_floors_are_above_known_vulnerable_versions(findings: Finding
     requires = {line.strip() for line in parser["options"]["install_requires"].splitlines() if line.strip()}
     assert {"requests>=2.32.4", "urllib3>=2.5"} <= requires, requires
     findings.record("dependency_floors", "setup.cfg requires requests>=2.32.4 and urllib3>=2.5")
+
+
+def test_secrets_can_stay_off_the_command_line(tmp_path: Path, findings: Findings) -> None:
+    from totalrecall.cli import _attach_service_commands
+    from totalrecall.config.credentials import CredentialStore
+
+    _attach_service_commands()
+    token = "stdin-plex-token-2d9c4e"
+    result = CliRunner().invoke(cli, ["config", "plex", "--token-stdin"], input=token + "\n",
+                                env={"TOTALRECALL_BASE_PATH": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert CredentialStore(tmp_path / "credentials.toml").get("plex_token") == token
+    assert token not in result.output
+    config = cli.commands["config"]
+    for service, flag in (("trakt", "client_secret_stdin"), ("simkl", "client_secret_stdin"),
+                          ("plex", "token_stdin"), ("imdb", "password_stdin")):
+        assert flag in {p.name for p in config.commands[service].params}, service  # type: ignore[attr-defined]
+    findings.record(
+        "secrets_off_command_line",
+        "`config plex --token-stdin`, `config trakt|simkl --client-secret-stdin`, `config imdb --password-stdin` "
+        "(and hidden prompts) keep every secret out of the process list",
+    )

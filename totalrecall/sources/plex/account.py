@@ -248,7 +248,9 @@ def _plex_tv_url(paths: Paths) -> tuple[str, bool]:
 
 
 @click.command("plex")
-@click.option("--token", default=None, help="A Plex token to store instead of logging in with a PIN.")
+@click.option("--token", default=None, help="A Plex token to store instead of logging in with a PIN (visible in the "
+              "process list: prefer --token-stdin).")
+@click.option("--token-stdin", is_flag=True, help="Read the Plex token to store from standard input.")
 @click.option("--server-url", default=None, help="Connect to this server directly (else it is found through plex.tv).")
 @click.option(
     "--link-code",
@@ -258,10 +260,14 @@ def _plex_tv_url(paths: Paths) -> tuple[str, bool]:
 )
 @click.option("--poll-interval", type=float, default=1.0, hidden=True, help="Seconds between PIN checks.")
 @click.option("--timeout", type=float, default=None, hidden=True, help="Give up waiting for the PIN after this long.")
-def config_plex(token: str | None, server_url: str | None, link_code: bool, poll_interval: float, timeout: float | None) -> None:
-    """Log in to Plex (a sign-in link, or a code for plex.tv/link with --link-code; or --token); optionally set the server URL."""
+def config_plex(token: str | None, token_stdin: bool, server_url: str | None, link_code: bool, poll_interval: float,
+                timeout: float | None) -> None:
+    """Log in to Plex (a sign-in link, or a code for plex.tv/link with --link-code; or --token-stdin); optionally set the server URL."""
     from totalrecall.cli import reports_errors
     from totalrecall.http import mask
+
+    if token_stdin:
+        token = click.get_text_stream("stdin").readline().strip() or None
 
     @reports_errors
     def run() -> None:

@@ -115,9 +115,13 @@ def _update_config(path: Path, client_id: str, client_secret: str | None) -> Non
 
 @click.command("simkl")
 @click.option("--client-id", default=None, help="The client id of your Simkl app (simkl.com/settings/developer).")
-@click.option("--client-secret", default=None, help="The app's client secret (kept in config.toml; PIN login needs none).")
-def config_simkl(client_id: str | None, client_secret: str | None) -> None:
+@click.option("--client-secret", default=None, help="The app's client secret (kept in config.toml; PIN login needs none; "
+              "visible in the process list: prefer --client-secret-stdin).")
+@click.option("--client-secret-stdin", is_flag=True, help="Read the client secret from standard input.")
+def config_simkl(client_id: str | None, client_secret: str | None, client_secret_stdin: bool) -> None:
     """Log in to Simkl with a PIN code and keep the token in credentials.toml."""
+    if client_secret_stdin:
+        client_secret = click.get_text_stream("stdin").readline().strip() or None
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.sources.simkl.api import SimklApi
 

@@ -103,9 +103,13 @@ def _save_app(config_file: Path, client_id: str, client_secret: str) -> str:
 
 @click.command("trakt")
 @click.option("--client-id", default=None, help="The Trakt API app's client id.")
-@click.option("--client-secret", default=None, help="The Trakt API app's client secret.")
+@click.option("--client-secret", default=None,
+              help="The Trakt API app's client secret (visible to other users in the process list; prefer the "
+                   "prompt or --client-secret-stdin).")
+@click.option("--client-secret-stdin", is_flag=True, help="Read the client secret from standard input.")
 @click.option("--time-scale", type=float, default=1.0, hidden=True)
-def trakt_command(client_id: str | None, client_secret: str | None, time_scale: float) -> None:
+def trakt_command(client_id: str | None, client_secret: str | None, client_secret_stdin: bool,
+                  time_scale: float) -> None:
     """Log in to Trakt with the device code flow; tokens go to credentials.toml.
 
     The API app (developer.trakt.tv, VIP only) needs the redirect URI urn:ietf:wg:oauth:2.0:oob.
@@ -113,6 +117,9 @@ def trakt_command(client_id: str | None, client_secret: str | None, time_scale: 
     from totalrecall.cli import reports_errors
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
+
+    if client_secret_stdin:
+        client_secret = click.get_text_stream("stdin").readline().strip() or None
 
     @reports_errors
     def run() -> None:
