@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import tomllib
 import uuid
@@ -267,7 +268,7 @@ def config_plex(token: str | None, token_stdin: bool, server_url: str | None, li
     from totalrecall.http import mask
 
     if token_stdin:
-        token = click.get_text_stream("stdin").readline().strip() or None
+        token = sys.stdin.readline().strip() or None
 
     @reports_errors
     def run() -> None:

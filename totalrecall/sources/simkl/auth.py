@@ -121,7 +121,7 @@ def _update_config(path: Path, client_id: str, client_secret: str | None) -> Non
 def config_simkl(client_id: str | None, client_secret: str | None, client_secret_stdin: bool) -> None:
     """Log in to Simkl with a PIN code and keep the token in credentials.toml."""
     if client_secret_stdin:
-        client_secret = click.get_text_stream("stdin").readline().strip() or None
+        client_secret = sys.stdin.readline().strip() or None
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.sources.simkl.api import SimklApi
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import tomllib
 from collections.abc import Callable
@@ -119,7 +120,7 @@ def trakt_command(client_id: str | None, client_secret: str | None, client_secre
     from totalrecall.config.paths import Paths
 
     if client_secret_stdin:
-        client_secret = click.get_text_stream("stdin").readline().strip() or None
+        client_secret = sys.stdin.readline().strip() or None
 
     @reports_errors
     def run() -> None:
