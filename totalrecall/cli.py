@@ -126,11 +126,18 @@ def validate(pipelines: tuple[Path, ...]) -> None:
 @reports_errors
 def config_group(ctx: click.Context) -> None:
     """Without a subcommand: the interactive wizard (services, logins, preference, data types)."""
+    from totalrecall.config.paths import Paths
+    from totalrecall.lock import sync_lock
+
+    paths = Paths.from_environment()
+    if ctx.invoked_subcommand != "show":
+        # A sync refreshing a token rewrites credentials.toml too: one writer at a time (exit 3 otherwise).
+        what = f"totalrecall config {ctx.invoked_subcommand or '(wizard)'}"
+        ctx.with_resource(sync_lock(paths.lock_file, what))
     if ctx.invoked_subcommand is None:
-        from totalrecall.config.paths import Paths
         from totalrecall.wizard import run_wizard
 
-        run_wizard(Paths.from_environment())
+        run_wizard(paths)
 
 
 def _sync_flag_options(function: F) -> F:

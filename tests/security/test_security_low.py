@@ -107,3 +107,20 @@ def test_secrets_can_stay_off_the_command_line(tmp_path: Path, findings: Finding
         "`config plex --token-stdin`, `config trakt|simkl --client-secret-stdin`, `config imdb --password-stdin` "
         "(and hidden prompts) keep every secret out of the process list",
     )
+
+
+def test_config_commands_wait_for_no_sync(tmp_path: Path, findings: Findings) -> None:
+    from totalrecall.cli import _attach_service_commands
+    from totalrecall.config.credentials import CredentialStore
+    from totalrecall.lock import sync_lock
+
+    _attach_service_commands()
+    env = {"TOTALRECALL_BASE_PATH": str(tmp_path)}
+    with sync_lock(tmp_path / "totalrecall.lock", "totalrecall sync"):
+        refused = CliRunner().invoke(cli, ["config", "plex", "--token-stdin"], input="tok-1234567\n", env=env)
+        shown = CliRunner().invoke(cli, ["config", "show"], env=env)
+    assert refused.exit_code == 3 and "another sync is running" in refused.output, refused.output
+    assert CredentialStore(tmp_path / "credentials.toml").get("plex_token") is None
+    assert "another sync" not in shown.output  # reading needs no lock
+    findings.record("config_takes_the_lock", "refused with exit 3 while a sync runs (credentials.toml untouched); "
+                    "`config show` still reads")
