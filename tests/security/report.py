@@ -69,6 +69,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "dependency_floors": ("low", "Install floors of requests and urllib3 (CVE-2024-47081, CVE-2025-50181/50182)"),
     "secrets_off_command_line": ("low", "Give a Plex token or a client secret without putting it on the command line"),
     "config_takes_the_lock": ("low", "`config plex` rewriting credentials.toml while a sync holds the lock"),
+    "damaged_journal": ("low", "`history` with journal files that are valid JSON but not journal records"),
 }
 
 

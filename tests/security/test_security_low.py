@@ -124,3 +124,20 @@ def test_config_commands_wait_for_no_sync(tmp_path: Path, findings: Findings) ->
     assert "another sync" not in shown.output  # reading needs no lock
     findings.record("config_takes_the_lock", "refused with exit 3 while a sync runs (credentials.toml untouched); "
                     "`config show` still reads")
+
+
+def test_history_names_and_skips_a_damaged_journal_file(tmp_path: Path, findings: Findings) -> None:
+    journal = tmp_path / "data" / "journal"
+    journal.mkdir(parents=True)
+    good = '{"record": "run", "run_id": "20261130-050500-7db9", "started_at": "2026-11-30T05:05:00Z", "pipeline": "p"}\n'
+    (journal / "20261130-050500-7db9.jsonl").write_text(good)
+    (journal / "20261130-060000-dead.jsonl").write_text(
+        '{"record": "run", "run_id": "20261130-060000-dead"}\n{"record": "intent", "data_type": "nonsense"}\n'
+    )
+    (journal / "20261130-070000-beef.jsonl").write_text('["not", "a", "record"]\n')
+    result = CliRunner().invoke(cli, ["history"], env={"TOTALRECALL_BASE_PATH": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert "20261130-050500-7db9" in result.output
+    assert "20261130-060000-dead.jsonl is damaged" in result.output, result.output
+    assert "20261130-070000-beef.jsonl is damaged" in result.output
+    findings.record("damaged_journal", "`history` lists the sound runs and names each damaged file it leaves out")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
 from datetime import datetime
@@ -15,6 +16,8 @@ from totalrecall.config.paths import private_file
 from totalrecall.model import DataType, Entry, dump_entries, format_time, load_entries, parse_time
 
 __all__ = ["Journal", "JournalBatch", "RunRecord", "read_runs", "read_run", "undone_by"]
+
+log = logging.getLogger("totalrecall.journal")
 
 
 @attrs.frozen
@@ -143,7 +146,15 @@ def _undone_in_pipeline(header: dict[str, Any]) -> str | None:
 
 def read_runs(folder: Path) -> list[RunRecord]:
     """Every run in the journal, oldest first (two runs within a second are told apart by their start time)."""
-    records = [record for path in folder.glob("*.jsonl") if (record := _parse(path)) is not None]
+    records = []
+    for path in folder.glob("*.jsonl"):
+        try:
+            record = _parse(path)
+        except Exception as error:  # noqa: BLE001 - one damaged file must not hide every other run
+            log.warning("journal: %s is damaged and left out (%s)", path.name, type(error).__name__)
+            continue
+        if record is not None:
+            records.append(record)
     return sorted(records, key=lambda record: (record.started_at is None, record.started_at, record.run_id))
 
 
