@@ -115,7 +115,9 @@ class Paths:
         for folder in (self.base, self.data, self.logs_dir):
             make_private_dir(folder)
             if folder.stat().st_mode & 0o077:
-                os.chmod(folder, PRIVATE_DIR_MODE)
+                # A folder owned by another user (a volume mounted for a group) stays as it is.
+                with contextlib.suppress(PermissionError):
+                    os.chmod(folder, PRIVATE_DIR_MODE)
 
 
 def make_private_dir(path: Path) -> Path:
@@ -149,6 +151,8 @@ def private_file(path: Path) -> Path:
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, PRIVATE_FILE_MODE)
     try:
         os.fchmod(fd, PRIVATE_FILE_MODE)
+    except PermissionError:
+        pass  # another user's file we may write to: its mode is theirs to set
     finally:
         os.close(fd)
     return path
