@@ -381,6 +381,8 @@ class HttpClient:
         method = method.upper()
         url = self.url(path_or_url)
         where = _shown(method, url)
+        if headers:
+            _register_header_secrets(headers)
         expected = frozenset(expected)
         refreshed = False
         retry = 0
