@@ -107,8 +107,11 @@ def test_headers_are_recognised_exactly() -> None:
     assert recognise(["Title", "Year", "Letterboxd URI"]) is None
     with pytest.raises(ValueError, match=r"IMDb export layout changed: letterboxd.csv \(header: Name,Year\)"):
         parse_export("Name,Year\nAlien,1979\n", "letterboxd.csv")
-    with pytest.raises(ValueError, match=r"ratings.csv:2: .*1-10"):
-        parse_export(",".join(RATINGS_CLASSIC) + "\ntt0111161,11,2024-01-01,X,u,movie,1,1,1994,D,1,1994-01-01,Y\n", "ratings.csv")
+    # A bad row is reported and left out; the file is still read (issue 12).
+    parsed = parse_export(",".join(RATINGS_CLASSIC) + "\ntt0111161,11,2024-01-01,X,u,movie,1,1,1994,D,1,1994-01-01,Y\n",
+                          "ratings.csv")
+    assert parsed.rows == () and len(parsed.problems) == 1 and parsed.problems[0].startswith("ratings.csv:2: ")
+    assert "1-10" in parsed.problems[0]
 
 
 def test_windows_1252_bom_and_decimal_ratings() -> None:

@@ -70,6 +70,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "secrets_off_command_line": ("low", "Give a Plex token or a client secret without putting it on the command line"),
     "config_takes_the_lock": ("low", "`config plex` rewriting credentials.toml while a sync holds the lock"),
     "damaged_journal": ("low", "`history` with journal files that are valid JSON but not journal records"),
+    "imdb_csv_rows": ("low", "An IMDb export with an \"inf\" and a \"nan\" rating, a field over the csv module's "
+                      "limit and a short row, between good rows"),
 }
 
 

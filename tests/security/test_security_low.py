@@ -142,3 +142,25 @@ def test_history_names_and_skips_a_damaged_journal_file(tmp_path: Path, findings
     assert "20261130-060000-dead.jsonl is damaged" in result.output, result.output
     assert "20261130-070000-beef.jsonl is damaged" in result.output
     findings.record("damaged_journal", "`history` lists the sound runs and names each damaged file it leaves out")
+
+
+def test_imdb_csv_bad_rows_are_reported_and_the_file_still_read(findings: Findings) -> None:
+    import csv as csv_module
+
+    from totalrecall.sources.imdb.exports import LAYOUTS, parse_export
+
+    header = next(columns for columns, (kind, layout) in LAYOUTS.items() if (kind, layout) == ("ratings", "classic"))
+
+    def row(const: str, rating: str, title: str = "T") -> str:
+        values = {"Const": const, "Your Rating": rating, "Date Rated": "2024-01-01", "Title": title,
+                  "Title Type": "movie", "Year": "1994"}
+        return ",".join(f'"{values.get(column, "")}"' for column in header)
+
+    huge = "x" * (csv_module.field_size_limit() + 10)
+    text = "\n".join([",".join(header), row("tt0111161", "9"), row("tt0068646", "inf"), row("tt0071562", "nan"),
+                      row("tt0468569", "8", huge), "tt0050083,too,few", row("tt0108052", "10")]) + "\n"
+    parsed = parse_export(text, "ratings.csv")
+    assert [r.imdb_id for r in parsed.rows] == ["tt0111161", "tt0108052"]
+    assert [p.split(":")[1] for p in parsed.problems] == ["3", "4", "5", "6"], parsed.problems
+    findings.record("imdb_csv_rows", "each bad row named (FILE:LINE: why) and left out; the good rows before and "
+                    "after it are read")

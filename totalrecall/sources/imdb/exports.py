@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -122,6 +123,8 @@ class ParsedExport:
     kind: str  # "ratings" or "list"
     layout: str  # "classic" or "2024"
     rows: tuple[ExportRow, ...]
+    # "FILE:LINE: why" for each row left out; the rest of the file is read all the same.
+    problems: tuple[str, ...] = ()
 
 
 def recognise(header: Sequence[str]) -> tuple[str, str] | None:
@@ -147,7 +150,7 @@ def _rating(text: str) -> int | None:
     if not text:
         return None
     value = float(text)  # newer exports have been seen writing "8.0"
-    if value != int(value) or not 1 <= value <= 10:
+    if not math.isfinite(value) or value != int(value) or not 1 <= value <= 10:
         raise ValueError(f"Your Rating {text!r} is not 1-10")
     return int(value)
 
@@ -173,11 +176,26 @@ def parse_export(text: str, name: str = "export") -> ParsedExport:
     kind, layout = found
     columns = [column.strip() for column in header]
     rows = []
-    for number, values in enumerate(reader, start=2):
+    problems: list[str] = []
+
+    def skip(number: int, why: str) -> None:
+        problems.append(f"{name}:{number}: {why}")
+        log.warning("imdb: %s:%d: %s; row left out", name, number, why)
+
+    while True:
+        number = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:  # a field over the csv module's limit, a stray NUL: that row only
+            skip(number, str(error))
+            continue
         if not values or all(not value.strip() for value in values):
             continue
         if len(values) != len(columns):
-            raise ValueError(f"{name}:{number}: {len(values)} fields where the header has {len(columns)}")
+            skip(number, f"{len(values)} fields where the header has {len(columns)}")
+            continue
         record = dict(zip(columns, values, strict=True))
         try:
             year = record["Year"].strip()
@@ -192,9 +210,9 @@ def parse_export(text: str, name: str = "export") -> ParsedExport:
                     created=_date(record.get("Created", "")),
                 )
             )
-        except ValueError as error:
-            raise ValueError(f"{name}:{number}: {error}") from None
-    return ParsedExport(kind, layout, tuple(rows))
+        except (ValueError, OverflowError) as error:
+            skip(number, str(error))
+    return ParsedExport(kind, layout, tuple(rows), tuple(problems))
 
 
 def parse_export_file(path: Path) -> ParsedExport:
