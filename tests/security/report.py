@@ -72,6 +72,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "damaged_journal": ("low", "`history` with journal files that are valid JSON but not journal records"),
     "imdb_csv_rows": ("low", "An IMDb export with an \"inf\" and a \"nan\" rating, a field over the csv module's "
                       "limit and a short row, between good rows"),
+    "plex_https_first": ("low", "A Plex server listed on plex.tv with http and https connections"),
 }
 
 

@@ -164,3 +164,17 @@ def test_imdb_csv_bad_rows_are_reported_and_the_file_still_read(findings: Findin
     assert [p.split(":")[1] for p in parsed.problems] == ["3", "4", "5", "6"], parsed.problems
     findings.record("imdb_csv_rows", "each bad row named (FILE:LINE: why) and left out; the good rows before and "
                     "after it are read")
+
+
+def test_plex_prefers_https_connections(findings: Findings) -> None:
+    from totalrecall.sources.plex.account import _ordered_connections
+
+    listed = [
+        {"protocol": "http", "uri": "http://10.0.0.5:32400", "local": True, "relay": False},
+        {"protocol": "https", "uri": "https://10-0-0-5.abc.plex.direct:32400", "local": True, "relay": False},
+        {"protocol": "http", "uri": "http://203.0.113.9:32400", "local": False, "relay": False},
+        {"protocol": "https", "uri": "https://203-0-113-9.abc.plex.direct:32400", "local": False, "relay": False},
+    ]
+    order = [c["uri"] for c in _ordered_connections(listed)]
+    assert order == [listed[1]["uri"], listed[0]["uri"], listed[3]["uri"], listed[2]["uri"]]
+    findings.record("plex_https_first", "https connections are tried before http ones, local and remote alike")

@@ -212,9 +212,14 @@ class PlexAccount:
 
 
 def _ordered_connections(connections: Sequence[Any]) -> list[Mapping[str, Any]]:
-    """Local addresses first, then direct remote ones, relays last (they are slow and capped)."""
+    """Local addresses first, then direct remote ones, relays last (they are slow and capped); within each,
+    https before http, so the token crosses the network in clear only when nothing else answers."""
     usable = [c for c in connections if isinstance(c, Mapping)]
-    return sorted(usable, key=lambda c: (bool(c.get("relay")), not c.get("local")))
+
+    def plain(connection: Mapping[str, Any]) -> bool:
+        return str(connection.get("protocol") or urlsplit(str(connection.get("uri") or "")).scheme) != "https"
+
+    return sorted(usable, key=lambda c: (bool(c.get("relay")), not c.get("local"), plain(c)))
 
 
 # -- the `totalrecall config plex` command ---------------------------------------------------------------
