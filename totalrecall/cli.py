@@ -437,7 +437,8 @@ def undo(run_id: str, dry_run: bool, wait: bool) -> None:
 
     # A run id names a journal file; anything else (a path, "..") must never reach the file system.
     if not re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4,32}", run_id):
-        raise ConfigError(f"{run_id!r} is not a run id (like 20261130-050500-7db9); `totalrecall history` lists them")
+        raise ConfigError(f'no run "{run_id}": not a run id, which looks like 20261130-050500-7db9 '
+                          "(`totalrecall history` lists them)")
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
     from totalrecall.config.settings import load_settings
