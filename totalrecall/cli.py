@@ -433,12 +433,11 @@ def history() -> None:
 @reports_errors
 def undo(run_id: str, dry_run: bool, wait: bool) -> None:
     """Revert one run's writes on every target, as far as each service allows."""
-    import re
+    from totalrecall.pipeline.undoing import RUN_ID
 
-    # A run id names a journal file; anything else (a path, "..") must never reach the file system.
-    if not re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4,32}", run_id):
-        raise ConfigError(f'no run "{run_id}": not a run id, which looks like 20261130-050500-7db9 '
-                          "(`totalrecall history` lists them)")
+    # Checked before config.toml is read: a path or ".." in place of a run id never reaches the file system.
+    if not RUN_ID.fullmatch(run_id):
+        raise ConfigError(f'"{run_id}" is not a run id (like 20261130-045340-1add); `totalrecall history` lists them')
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
     from totalrecall.config.settings import load_settings

@@ -63,7 +63,7 @@ def test_undo_accepts_only_a_run_id(run_id: str, tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("TOTALRECALL_BASE_PATH", str(tmp_path))
     result = CliRunner().invoke(cli, ["undo", run_id, "--dry-run"])
     assert result.exit_code == 2 and "not a run id" in result.output, result.output
-    findings.record("undo_run_id", "exit 2 before any file is opened: `no run \"…\": not a run id, which looks like 20261130-050500-7db9`")
+    findings.record("undo_run_id", "exit 2 before any file is opened: `\"…\" is not a run id (like 20261130-045340-1add)`")
 
 
 def test_plain_http_to_another_machine_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture,
