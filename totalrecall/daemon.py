@@ -459,9 +459,11 @@ class PidFile:
 
 
 def _check_not_running(paths: Paths) -> None:
-    pid = read_pid(paths.pid_file)
-    if pid is not None and pid != os.getpid() and process_alive(pid):
-        raise LockHeldError(f"the daemon is already running (pid {pid}, pid file {paths.pid_file})")
+    # The same test as `stop`: a held lock means a daemon; a stale file (whatever its pid now names) goes.
+    pid = pid_file_holder(paths.pid_file)
+    if pid is not None and pid != os.getpid():
+        shown = f"pid {pid}" if pid else "a process the file does not name"
+        raise LockHeldError(f"the daemon is already running ({shown}, pid file {paths.pid_file})")
 
 
 # -- running the daemon ------------------------------------------------------------------------------
