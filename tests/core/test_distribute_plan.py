@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from totalrecall.distribute.plan import exceeds_removal_guard, plan_target
-from totalrecall.distribute.state import apply_tombstones
 from totalrecall.model import (
     Capabilities,
     DataType,
@@ -20,6 +19,7 @@ from totalrecall.model import (
     WatchlistEntry,
 )
 from totalrecall.resolve.options import Resolution
+from totalrecall.state import apply_tombstones
 
 T0 = datetime(2026, 1, 1, 20, tzinfo=UTC)
 MOVIE = Item(Kind.MOVIE, Ids(imdb="tt0111161"), title="Shawshank")

@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from totalrecall.distribute.journal import Journal, JournalBatch, RunRecord
-from totalrecall.distribute.state import without_entries
 from totalrecall.identity import ItemIndex
 from totalrecall.model import (
     Capabilities,
@@ -20,6 +19,7 @@ from totalrecall.model import (
     WatchlistEntry,
 )
 from totalrecall.sources.base import Service, WriteResult
+from totalrecall.state import without_entries
 
 __all__ = ["UndoStep", "AppliedStep", "plan_undo", "apply_undo"]
 

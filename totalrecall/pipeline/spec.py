@@ -29,6 +29,22 @@ class ServiceSpec:
     def service_type(self) -> str:
         return self.type or self.name
 
+    def to_document(self) -> str | dict[str, Any]:
+        """The entry as a pipeline names it; a bare name when nothing else is set."""
+        document: dict[str, Any] = {"name": self.name}
+        if self.type and self.type != self.name:
+            document["type"] = self.type
+        if self.data:
+            document["data"] = [data_type.value for data_type in self.data]
+        for key in ("normalizer", "status_map"):
+            if getattr(self, key) is not None:
+                document[key] = getattr(self, key)
+        if self.status_mapping:
+            document["status_mapping"] = dict(self.status_mapping)
+        if self.options:
+            document["options"] = dict(self.options)
+        return document if len(document) > 1 else self.name
+
 
 @attrs.frozen
 class Pipeline:

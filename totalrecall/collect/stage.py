@@ -1,0 +1,127 @@
+"""The collect phase: the run's services connected, and what each holds read (or replayed from the cache)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from totalrecall import registries
+from totalrecall.collect.cache import CollectCache
+from totalrecall.config.credentials import CredentialStore
+from totalrecall.config.paths import Paths
+from totalrecall.config.settings import Settings
+from totalrecall.errors import CacheMissError, ConfigError
+from totalrecall.model import DataType, Entry
+from totalrecall.pipeline.context import ALL, RunContext, RunOptions, ServicePlan, selected
+from totalrecall.pipeline.spec import Pipeline
+from totalrecall.sources.base import Service, ServiceContext
+
+__all__ = ["plan_services", "check_selections", "service_context", "connect", "collect", "close"]
+
+log = logging.getLogger("totalrecall.run")
+
+
+def plan_services(pipeline: Pipeline, settings: Settings, data_types: Sequence[DataType]) -> list[ServicePlan]:
+    """The effective pipeline's services with their connector classes and account settings (config.toml)."""
+    plans = []
+    configured = set(settings.service_names())
+    for spec in pipeline.services or ():
+        service_type = spec.service_type
+        cls = registries.services.get(service_type)
+        section = dict(settings.service_options(spec.name)) if spec.name in configured else {}
+        section.update(spec.options)
+        if spec.status_mapping:
+            section["status_mapping"] = dict(spec.status_mapping)
+        wanted = [dt for dt in data_types if cls.capabilities.holds(dt)]
+        if spec.data:
+            wanted = [dt for dt in wanted if dt in spec.data]
+        plans.append(ServicePlan(spec.name, service_type, cls, section, tuple(wanted), spec))
+    return plans
+
+
+def check_selections(plans: Sequence[ServicePlan], options: RunOptions) -> None:
+    """--dry-run=/--use-cache= name services of this run only: a typo must never turn into a real sync."""
+    known = [plan.name for plan in plans]
+    for flag, selection in (("--dry-run", options.dry_run), ("--use-cache", options.use_cache)):
+        unknown = sorted((selection or frozenset()) - {ALL} - set(known))
+        if unknown:
+            names = ", ".join(f"'{name}'" for name in unknown)
+            raise ConfigError(f"{flag}: unknown service {names}; known: {', '.join(known)}")
+
+
+def service_context(
+    plan: ServicePlan, paths: Paths, credentials: CredentialStore, options: RunOptions
+) -> ServiceContext:
+    """What one connector is given: its settings, credentials, and its collect cache."""
+    cache = CollectCache(paths, plan.name)
+    offline = selected(options.use_cache, plan.name)
+    return ServiceContext(
+        name=plan.name,
+        settings=plan.settings,
+        credentials=credentials,
+        paths=paths,
+        session_factory=lambda: cache.session(offline=offline),
+        force_full_sync=options.force_full_sync,
+        time_scale=options.time_scale,
+        load_state=cache.load_state,
+        save_state=cache.save_state,
+        load_snapshot=cache.load_snapshot,
+    )
+
+
+def connect(ctx: RunContext, plans: Sequence[ServicePlan]) -> None:
+    for plan in plans:
+        if ctx.replayed(plan.name):
+            continue  # replaying the cache needs no account
+        try:
+            connector: Service = plan.cls(service_context(plan, ctx.paths, ctx.credentials, ctx.options))
+            connector.check_ready()
+        except Exception as error:  # noqa: BLE001 - one failing service never aborts the others
+            ctx.fail(plan.name, error)
+            continue
+        ctx.connectors[plan.name] = connector
+
+
+def collect(ctx: RunContext, services: Sequence[str] | None) -> None:
+    """Read each service (or the listed ones); a failing service's data is absent, the others go on."""
+    for plan in ctx.services:
+        if services and plan.name not in services:
+            continue
+        cache = CollectCache(ctx.paths, plan.name)
+        readable = [dt for dt in plan.data_types if dt in plan.cls.capabilities.reads]
+        if ctx.replayed(plan.name):
+            for data_type in readable:
+                entries = cache.load_snapshot(data_type)
+                if entries is None:
+                    raise CacheMissError(plan.name, data_type.value)
+                _store(ctx, plan.name, data_type, entries)
+            continue
+        connector = ctx.connectors.get(plan.name)
+        if connector is None:
+            continue
+        collected: dict[DataType, list[Entry]] = {}
+        try:
+            for data_type in readable:
+                collected[data_type] = list(connector.read(data_type))
+        except Exception as error:  # noqa: BLE001 - isolate the service: its data is absent
+            ctx.fail(plan.name, error)
+            continue
+        for data_type, entries in collected.items():
+            cache.save_snapshot(data_type, entries, ctx.started_at)
+            _store(ctx, plan.name, data_type, entries)
+
+
+def _store(ctx: RunContext, service: str, data_type: DataType, entries: list[Entry]) -> None:
+    ctx.held.setdefault(service, {})[data_type] = entries
+    ctx.report.collected[(service, data_type)] = len(entries)
+    log.info("collect: %s %s: %d", service, data_type.value, len(entries))
+
+
+def close(ctx: RunContext) -> None:
+    """Close every connector (browsers, sessions); errors while closing never hide the outcome."""
+    for connector in ctx.connectors.values():
+        try:
+            connector.close()
+        except Exception as error:  # noqa: BLE001
+            log.warning("%s: error while closing: %s", connector.context.name, error)
+    ctx.connectors.clear()
