@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import sys
@@ -31,47 +30,31 @@ def _shown(text: str) -> str:
     return escape_controls(redact_text(text))
 
 
-def reports_errors(command: F) -> F:
-    """Turn TotalRecallError (and anything unexpected) into one line on stderr and an exit code."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except TotalRecallError as error:
-            problems = getattr(error, "problems", None) or [error.message]
-            for problem in problems:
-                click.echo(f"error: {_shown(problem)}", err=True)
-            if _State.verbosity >= 2:
-                log.log(TRACE, "traceback", exc_info=True)
-            sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-        except (click.exceptions.Exit, click.exceptions.Abort):
-            raise
-        except click.ClickException:
-            raise
-        except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a trace
-            first_line = (str(error).splitlines() or [""])[0]
-            click.echo(f"error: unexpected {type(error).__name__}: {_shown(first_line)}", err=True)
-            if _State.verbosity >= 2:
-                import traceback
-
-                click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
-            else:
-                click.echo("(run with -vv for the traceback)", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
 _VERBOSITY_FLAGS = re.compile(r"^(-v+|-q|--verbose|--quiet)$")
 _OPTIONAL_VALUE_FLAGS = ("--dry-run", "--use-cache")
 
 
 class _Group(click.Group):
-    """The root command: -v/-vv/-q are accepted before or after the subcommand (`sync --ratings -vv`)."""
+    """The root command: -v/-vv/-q are accepted before or after the subcommand (`sync --ratings -vv`), and
+    every command's errors end here, as one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TotalRecallError as error:
+            for problem in getattr(error, "problems", None) or [error.message]:
+                click.echo(f"error: {_shown(problem)}", err=True)
+            if _State.verbosity >= 2:
+                log.log(TRACE, "traceback", exc_info=True)
+            ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a trace
+            _report_unexpected(error)
+            ctx.exit(1)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         leading, rest = [], []
@@ -81,6 +64,19 @@ class _Group(click.Group):
                 break
             (leading if _VERBOSITY_FLAGS.match(arg) else rest).append(arg)
         return super().parse_args(ctx, [*leading, *rest])
+
+
+def _report_unexpected(error: Exception) -> None:
+    """One line, secrets masked (a message may quote a URL with a token); the traceback only at -vv."""
+    first_line = (str(error).splitlines() or [""])[0]
+    click.echo(f"error: unexpected {type(error).__name__}: {_shown(first_line)}", err=True)
+    if _State.verbosity >= 2:
+        import traceback
+
+        click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
+    else:
+        log.debug("unexpected %s", type(error).__name__, exc_info=True)
+        click.echo("(run with -vv for the traceback)", err=True)
 
 
 class _RunCommand(click.Command):
@@ -104,26 +100,46 @@ def cli(verbose: int, quiet: bool) -> None:
 
 @cli.command()
 @click.argument("pipelines", nargs=-1, required=True, type=click.Path(path_type=Path))
-@reports_errors
-def validate(pipelines: tuple[Path, ...]) -> None:
+@click.option("--effective", is_flag=True,
+              help="Print each pipeline merged with config.toml (what will run, every default filled in) as YAML.")
+def validate(pipelines: tuple[Path, ...], effective: bool) -> None:
     """Check pipeline files; every problem is reported as FILE:LINE:COL: $.path: message."""
     from totalrecall.pipeline.validate import load_pipeline
 
     problems: list[str] = []
+    loaded = []
     for path in pipelines:
         try:
-            load_pipeline(path)
+            loaded.append(load_pipeline(path))
         except PipelineError as error:
             problems.extend(error.problems)
         else:
-            click.echo(f"{path}: ok")
+            if not effective:
+                click.echo(f"{path}: ok")
     if problems:
         raise PipelineError(problems[0], problems)
+    if effective:
+        _print_effective(loaded)
+
+
+def _print_effective(pipelines: list[Any]) -> None:
+    import yaml
+
+    from totalrecall.config.paths import Paths
+    from totalrecall.config.settings import load_settings
+    from totalrecall.pipeline.effective import effective_pipeline, to_document
+
+    settings = load_settings(Paths.from_environment().config_file, required=True)
+    for index, pipeline in enumerate(pipelines):
+        if index:
+            click.echo("---")
+        click.echo(f"# {pipeline.source}, merged with config.toml")
+        document = to_document(effective_pipeline(pipeline, settings))
+        click.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
 
 
 @cli.group("config", invoke_without_command=True)
 @click.pass_context
-@reports_errors
 def config_group(ctx: click.Context) -> None:
     """Without a subcommand: the interactive wizard (services, logins, preference, data types)."""
     from totalrecall.config.paths import Paths
@@ -152,7 +168,6 @@ def _sync_flag_options(function: F) -> F:
 
 @config_group.command("sync")
 @_sync_flag_options
-@reports_errors
 def config_sync(**changes: bool | None) -> None:
     """Choose the data types `sync` and the daemon handle; without flags, show the current choice."""
     from totalrecall.config.paths import Paths
@@ -164,7 +179,6 @@ def config_sync(**changes: bool | None) -> None:
 
 @config_group.command("show")
 @click.option("--full", is_flag=True, help="Also show credentials.toml (masked).")
-@reports_errors
 def config_show(full: bool) -> None:
     """Print config.toml with secrets masked; --full adds credentials.toml, masked."""
     from totalrecall.config.display import render_config
@@ -197,22 +211,10 @@ def _run_options(function: F) -> F:
 def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None, force_full_sync: bool,
              allow_mass_removal: bool, wait: bool, data_types: tuple[Any, ...] | None = None,
              time_scale: float = 1.0) -> int:
-    from totalrecall.config.credentials import CredentialStore
-    from totalrecall.config.paths import Paths
-    from totalrecall.config.permissions import secure_base
-    from totalrecall.config.settings import load_settings
-    from totalrecall.daemon import register_known_secrets
     from totalrecall.distribute.report import render_plan, render_summary
-    from totalrecall.lock import sync_lock
-    from totalrecall.pipeline.interpreter import Interpreter, RunOptions
-    from totalrecall.pipeline.validate import load_pipeline
+    from totalrecall.pipeline.context import RunOptions
+    from totalrecall.pipeline.running import run_pipeline
 
-    pipeline = load_pipeline(pipeline_path)
-    paths = Paths.from_environment()
-    settings = load_settings(paths.config_file, required=True)
-    secure_base(paths)
-    credentials = CredentialStore(paths.credentials_file)
-    register_known_secrets(paths)  # tokens, passwords and client secrets: masked in every log record
     options = RunOptions(
         dry_run=_selection(dry_run),
         use_cache=_selection(use_cache),
@@ -221,8 +223,7 @@ def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None,
         data_types=data_types,
         time_scale=time_scale,
     )
-    with sync_lock(paths.lock_file, f"totalrecall run {pipeline_path}", wait=wait):
-        report = Interpreter(pipeline, paths, settings, credentials, options).run()
+    report = run_pipeline(pipeline_path, options=options, wait=wait)
     click.echo(_shown(render_plan(report.plans)))
     click.echo(_shown(render_summary(report)))
     return report.exit_code
@@ -231,16 +232,15 @@ def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None,
 @cli.command(cls=_RunCommand)
 @click.argument("pipeline", type=click.Path(path_type=Path))
 @_run_options
-@reports_errors
 def run(pipeline: Path, **flags: Any) -> None:
     """Run one pipeline: collect, resolve, rules, filter, distribute."""
     sys.exit(_execute(pipeline, **flags))
 
 
 def default_pipeline() -> Path:
-    from importlib import resources
+    from totalrecall.pipeline.running import default_pipeline as pipeline
 
-    return Path(str(resources.files("totalrecall.pipeline").joinpath("default.yaml")))
+    return pipeline()
 
 
 @cli.command(cls=_RunCommand)
@@ -250,7 +250,6 @@ def default_pipeline() -> Path:
 @click.option("--watch-history", "--watch_history", "watch_history", is_flag=True, help="Sync watch history.")
 @click.option("--all", "all_types", is_flag=True, help="Sync every data type.")
 @_run_options
-@reports_errors
 def sync(watchlist: bool, ratings: bool, reviews: bool, watch_history: bool, all_types: bool, **flags: Any) -> None:
     """Run the default pipeline: every enabled service, as config.toml says."""
     from totalrecall.model import DataType
@@ -267,7 +266,6 @@ def sync(watchlist: bool, ratings: bool, reviews: bool, watch_history: bool, all
 @click.option("--with", "names", default=None, metavar="NAME,..",
               help="Sandbox services to create the folder with (default: every connector's fake).")
 @click.pass_context
-@reports_errors
 def sandbox(ctx: click.Context, folder: Path | None, names: str | None) -> None:
     """Run a full sync over the built-in fake services and their sample libraries."""
     folder = _sandbox_folder(folder)
@@ -297,7 +295,6 @@ def _sandbox_folder(folder: Path | None) -> Path:
 
 @sandbox.command("serve")
 @click.pass_obj
-@reports_errors
 def sandbox_serve(where: tuple[Path, list[str] | None]) -> None:
     """Keep the fakes running (fixed ports) until Ctrl-C, for syncs from another terminal."""
     import signal
@@ -329,7 +326,6 @@ def sandbox_serve(where: tuple[Path, list[str] | None]) -> None:
 @click.option("--credentials", is_flag=True, help="Tokens and passwords in credentials.toml.")
 @click.option("--timestamps", is_flag=True, help="The last-sync timestamps (next sync considers everything).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@reports_errors
 def clear(everything: bool, cache: bool, credentials: bool, timestamps: bool, yes: bool) -> None:
     """Remove exactly what the flags name."""
     from totalrecall.clearing import clear_paths
@@ -358,7 +354,6 @@ def daemon_stop_timeout() -> float:
 @click.option("--no-startup-sync", is_flag=True, help="Wait for the first slot instead of syncing at once.")
 @click.option("--foreground/--background", default=None,
               help="Stay attached (the default in a container) or detach (the default elsewhere).")
-@reports_errors
 def start(schedule: str | None, no_startup_sync: bool, foreground: bool | None) -> None:
     """Run syncs on a cron schedule until `totalrecall stop` (or SIGTERM)."""
     from totalrecall import daemon
@@ -391,7 +386,6 @@ def start(schedule: str | None, no_startup_sync: bool, foreground: bool | None) 
 @cli.command()
 @click.option("--timeout", default=daemon_stop_timeout(), show_default=True, type=float,
               help="Seconds to wait after SIGTERM before SIGKILL.")
-@reports_errors
 def stop(timeout: float) -> None:
     """Stop the daemon: SIGTERM, then SIGKILL if it has not exited in time."""
     from totalrecall import daemon
@@ -403,7 +397,6 @@ def stop(timeout: float) -> None:
 
 
 @cli.command()
-@reports_errors
 def history() -> None:
     """List past runs from the sync journal, with what each wrote."""
     from totalrecall.config.paths import Paths
@@ -430,7 +423,6 @@ def history() -> None:
 @click.argument("run_id")
 @click.option("--dry-run", is_flag=True, help="Show what undo would change, change nothing.")
 @click.option("--wait", is_flag=True, help="Wait for a running sync instead of failing.")
-@reports_errors
 def undo(run_id: str, dry_run: bool, wait: bool) -> None:
     """Revert one run's writes on every target, as far as each service allows."""
     from totalrecall.pipeline.undoing import RUN_ID
@@ -438,17 +430,13 @@ def undo(run_id: str, dry_run: bool, wait: bool) -> None:
     # Checked before config.toml is read: a path or ".." in place of a run id never reaches the file system.
     if not RUN_ID.fullmatch(run_id):
         raise ConfigError(f'"{run_id}" is not a run id (like 20261130-045340-1add); `totalrecall history` lists them')
-    from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
-    from totalrecall.config.settings import load_settings
-    from totalrecall.lock import sync_lock
     from totalrecall.model import describe_entry
+    from totalrecall.pipeline.running import prepared_run
     from totalrecall.pipeline.undoing import apply_undo_plan, plan_undo_run
 
     paths = Paths.from_environment()
-    settings = load_settings(paths.config_file, required=True)
-    credentials = CredentialStore(paths.credentials_file)
-    with sync_lock(paths.lock_file, f"totalrecall undo {run_id}", wait=wait):
+    with prepared_run(paths, f"totalrecall undo {run_id}", wait=wait) as (settings, credentials):
         plan = plan_undo_run(run_id, paths, settings, credentials)
         if not plan.steps:
             click.echo(f"run {run_id} changed nothing that can be undone")

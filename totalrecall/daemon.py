@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -276,53 +276,16 @@ class Scheduler:
 # -- one sync ----------------------------------------------------------------------------------------
 
 
-def register_known_secrets(paths: Paths) -> None:
-    """Every token, password and client secret in credentials.toml and config.toml, for log redaction."""
-    from totalrecall.config.credentials import CredentialStore, is_secret
-    from totalrecall.logsetup import register_secrets
-
-    with contextlib.suppress(TotalRecallError):
-        values = CredentialStore(paths.credentials_file).as_dict()
-        register_secrets(str(value) for key, value in values.items() if is_secret(key) and isinstance(value, str))
-    with contextlib.suppress(OSError, ValueError):
-        import tomllib
-
-        document = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
-        register_secrets(_secret_values(document))
-
-
-def _secret_values(table: dict[str, Any]) -> Iterator[str]:
-    for key, value in table.items():
-        if isinstance(value, dict):
-            yield from _secret_values(value)
-        # A client id is sent as an API key (trakt-api-key, Simkl's client_id query parameter): masked too.
-        elif isinstance(value, str) and any(
-            marker in key.lower() for marker in ("secret", "token", "password", "client_id", "api_key")
-        ):
-            yield value
-
-
 def sync_once(paths: Paths) -> int:
     """One run of the default pipeline under the sync lock, as `totalrecall sync`; returns its exit code.
 
     config.toml is read again each time, so a change applies from the next run without a restart.
     """
-    from totalrecall.cli import default_pipeline
-    from totalrecall.config.credentials import CredentialStore
-    from totalrecall.config.permissions import secure_base
-    from totalrecall.config.settings import load_settings
     from totalrecall.distribute.report import render_plan, render_summary
-    from totalrecall.lock import sync_lock
-    from totalrecall.pipeline.interpreter import Interpreter, RunOptions
-    from totalrecall.pipeline.validate import load_pipeline
+    from totalrecall.pipeline.running import run_pipeline
 
     try:
-        settings = load_settings(paths.config_file, required=True)
-        secure_base(paths)
-        register_known_secrets(paths)
-        pipeline = load_pipeline(default_pipeline())
-        with sync_lock(paths.lock_file, "totalrecall daemon (scheduled sync)"):
-            report = Interpreter(pipeline, paths, settings, CredentialStore(paths.credentials_file), RunOptions()).run()
+        report = run_pipeline(paths=paths, what="totalrecall daemon (scheduled sync)")
     except LockHeldError as error:
         log.warning("%s", error.message.replace("; wait for it or use --wait", "; this run is skipped"))
         return error.exit_code

@@ -18,9 +18,9 @@ import requests
 
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
-from totalrecall.daemon import register_known_secrets
 from totalrecall.http import make_cached_session
 from totalrecall.logsetup import TRACE, DailyFileHandler, add_file_logging, configure_logging
+from totalrecall.pipeline.running import register_known_secrets
 
 # Shaped like the real thing: a Trakt bearer token, a Plex token, a password with URL-special characters.
 TRAKT_TOKEN = "9f3c2b7a1e4d6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7a8b"

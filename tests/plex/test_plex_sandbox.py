@@ -6,11 +6,11 @@ from pathlib import Path
 
 from plex_helpers import SCALE
 
-from totalrecall.cli import default_pipeline
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
 from totalrecall.config.settings import parse_settings
 from totalrecall.pipeline.interpreter import Interpreter, RunOptions
+from totalrecall.pipeline.running import default_pipeline
 from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sandbox.fake_plex import PlexDiscoverFake, PlexMetadataFake, PlexServerFake, PlexTvFake
 from totalrecall.sandbox.libraries.plex import PLEX_SERVER_PORT, PlexSandbox, sandbox_servers

@@ -68,7 +68,7 @@ def _setup(base: Path, fakes: PlexFakes, **plex: Any) -> tuple[Paths, Any, Crede
 
 
 def _run(paths: Paths, settings: Any, credentials: CredentialStore) -> Any:
-    from totalrecall.cli import default_pipeline
+    from totalrecall.pipeline.running import default_pipeline
 
     pipeline = load_pipeline(default_pipeline())
     return Interpreter(pipeline, paths, settings, credentials, RunOptions(time_scale=SCALE)).run()

@@ -50,9 +50,9 @@ def test_verbosity_after_the_subcommand(workspace) -> None:
     ws = workspace(["a", "b"], WATCHLIST_ONLY)
     ws.put("a", "watchlist", [])
     ws.put("b", "watchlist", [])
-    result = CliRunner().invoke(cli, ["sync", "--watchlist", "-vv", "--dry-run"],
-                                env={"TOTALRECALL_BASE_PATH": str(ws.base)})
-    assert result.exit_code == 0, result.output
+    for args in (["sync", "--watchlist", "-vv", "--dry-run"], ["sync", "--ratings", "-vv", "--dry-run"]):
+        result = CliRunner().invoke(cli, args, env={"TOTALRECALL_BASE_PATH": str(ws.base)})
+        assert result.exit_code == 0, result.output
 
 
 def test_most_of_a_small_list_needs_a_removal_on_that_service(workspace) -> None:

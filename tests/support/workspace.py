@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 
-from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
-from totalrecall.config.settings import load_settings
-from totalrecall.pipeline.interpreter import Interpreter, RunOptions, RunReport
-from totalrecall.pipeline.validate import load_pipeline
+from totalrecall.pipeline.context import RunOptions, RunReport
+from totalrecall.pipeline.running import run_pipeline
 
 DEFAULT_PIPELINE = Path(__file__).resolve().parents[2] / "pipelines" / "default.yaml"
 
@@ -58,14 +56,8 @@ class Workspace:
             path = self.base / "pipeline.yaml"
             path.write_text(pipeline)
             pipeline = path
-        paths = Paths(self.base)
-        return Interpreter(
-            load_pipeline(pipeline or DEFAULT_PIPELINE),
-            paths,
-            load_settings(paths.config_file, required=True),
-            CredentialStore(paths.credentials_file),
-            RunOptions(clock=lambda: datetime.now(UTC), **options),
-        ).run()
+        options = RunOptions(clock=lambda: datetime.now(UTC), **options)
+        return run_pipeline(pipeline or DEFAULT_PIPELINE, Paths(self.base), options)
 
 
 @pytest.fixture

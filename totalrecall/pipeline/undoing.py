@@ -12,7 +12,6 @@ import re
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 import attrs
@@ -21,14 +20,15 @@ from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
 from totalrecall.config.settings import Settings
 from totalrecall.distribute.journal import Journal, RunRecord, read_run, read_runs, undone_by
-from totalrecall.distribute.state import StateStore, without_entries
 from totalrecall.distribute.undo import AppliedStep, UndoStep, apply_undo, plan_undo
 from totalrecall.errors import ConfigError
 from totalrecall.identity import ItemIndex
 from totalrecall.model import Capabilities, DataType, Entry, HistoryGranularity, Rating
 from totalrecall.pipeline.interpreter import Interpreter
+from totalrecall.pipeline.running import default_pipeline
 from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sources.base import WriteResult
+from totalrecall.state import StateStore, without_entries
 
 __all__ = ["UndoPlan", "UndoReport", "list_runs", "plan_undo_run", "apply_undo_plan", "undo_run", "RUN_ID"]
 
@@ -67,7 +67,7 @@ def _pipeline_of(record: RunRecord) -> Path:
     recorded = Path(record.pipeline)
     if record.pipeline and recorded.exists():
         return recorded
-    return Path(str(resources.files("totalrecall.pipeline").joinpath("default.yaml")))
+    return default_pipeline()
 
 
 def _interpreter(record: RunRecord, paths: Paths, settings: Settings, credentials: CredentialStore) -> Interpreter:

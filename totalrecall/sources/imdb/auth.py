@@ -119,9 +119,7 @@ def sign_in(session: BrowserSession, username: str, password: str, jar: CookieJa
 )
 def config_imdb(username: str | None, password_stdin: bool) -> None:
     """Store the IMDb username and password TotalRecall signs in with."""
-    from totalrecall.cli import reports_errors
-
-    reports_errors(_configure)(username, password_stdin)
+    _configure(username, password_stdin)
 
 
 def _configure(username: str | None, password_stdin: bool) -> None:

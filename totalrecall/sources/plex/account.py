@@ -269,13 +269,11 @@ def _plex_tv_url(paths: Paths) -> tuple[str, bool]:
 def config_plex(token: str | None, token_stdin: bool, server_url: str | None, link_code: bool, poll_interval: float,
                 timeout: float | None) -> None:
     """Log in to Plex (a sign-in link, or a code for plex.tv/link with --link-code; or --token-stdin); optionally set the server URL."""
-    from totalrecall.cli import reports_errors
     from totalrecall.http import mask
 
     if token_stdin:
         token = sys.stdin.readline().strip() or None
 
-    @reports_errors
     def run() -> None:
         paths = Paths.from_environment()
         credentials = CredentialStore(paths.credentials_file)

@@ -115,14 +115,12 @@ def trakt_command(client_id: str | None, client_secret: str | None, client_secre
 
     The API app (developer.trakt.tv, VIP only) needs the redirect URI urn:ietf:wg:oauth:2.0:oob.
     """
-    from totalrecall.cli import reports_errors
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
 
     if client_secret_stdin:
         client_secret = sys.stdin.readline().strip() or None
 
-    @reports_errors
     def run() -> None:
         paths = Paths.from_environment()
         current: dict[str, Any] = {}
