@@ -138,6 +138,14 @@ def _print_effective(pipelines: list[Any]) -> None:
         click.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
 
 
+@cli.command()
+def schema() -> None:
+    """Print the pipeline JSON Schema generated from the registries (plugins included)."""
+    from totalrecall.pipeline.schema import render_schema
+
+    click.echo(render_schema(), nl=False)
+
+
 @cli.group("config", invoke_without_command=True)
 @click.pass_context
 def config_group(ctx: click.Context) -> None:

@@ -42,7 +42,10 @@ def test_validate_effective_prints_every_default_filled_in(tmp_path: Path) -> No
                                 env={"TOTALRECALL_BASE_PATH": str(tmp_path)}, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     document = yaml.safe_load(result.output)
-    assert document["services"] == ["trakt", {"name": "simkl", "status_mapping": {"watching": "watchlist"}}]
+    assert document["services"] == [
+        {"name": "trakt", "normalizer": "ten_point"},
+        {"name": "simkl", "normalizer": "ten_point", "status_map": "simkl", "status_mapping": {"watching": "watchlist"}},
+    ]
     assert document["data"] == ["watchlist", "ratings", "watch_history"]
     steps = document["steps"]
     assert steps[1] == {"resolve": {"strategy": "preference", "order": ["simkl", "trakt"], "tolerance_seconds": 60,

@@ -46,8 +46,16 @@ def test_schema_step_names_equal_registry() -> None:
     assert step_names == set(registries.steps.names())
 
 
-def test_repo_schema_is_the_packaged_schema() -> None:
-    assert json.loads((REPO / "schemas/pipeline.schema.json").read_text()) == load_schema()
+def test_committed_schema_is_what_totalrecall_schema_prints() -> None:
+    from click.testing import CliRunner
+
+    from totalrecall.cli import cli
+
+    printed = CliRunner().invoke(cli, ["schema"], catch_exceptions=False)
+    assert printed.exit_code == 0
+    # Regenerate with `totalrecall schema > schemas/pipeline.schema.json` after registering a primitive.
+    assert printed.output == (REPO / "schemas/pipeline.schema.json").read_text(encoding="utf-8")
+    assert json.loads(printed.output) == load_schema()
 
 
 def _problems(tmp_path: Path, text: str) -> list[str]:

@@ -227,3 +227,15 @@ def test_output_is_sorted_by_kind_then_label() -> None:
         ("movie", C.label()),
         ("show", "Alpha"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected"),
+    [(None, 10), ("oldest", 10), ("merge", 10), ("newest", 30), ("preference", 20)],
+)
+def test_watchlist_strategy_decides_the_time_a_shared_item_keeps(strategy: str | None, expected: int) -> None:
+    item = movie(1)
+    current = {"a": [listed(item, 10)], "b": [listed(item, 20)], "c": [listed(item, 30)]}
+    options = ResolveOptions(order=("b", "a", "c"), watchlist_strategy=strategy)
+    (entry,) = resolve(DataType.WATCHLIST, current, {}, options).entries
+    assert entry.added_at == at(expected)  # membership stays the union either way

@@ -30,6 +30,9 @@ def plan_services(pipeline: Pipeline, settings: Settings, data_types: Sequence[D
         cls = registries.services.get(service_type)
         section = dict(settings.service_options(spec.name)) if spec.name in configured else {}
         section.update(spec.options)
+        # The connector converts ratings and statuses only through these (see Service.normalizer).
+        section.update({key: value for key, value in (("normalizer", spec.normalizer), ("status_map", spec.status_map))
+                        if value is not None})
         if spec.status_mapping:
             section["status_mapping"] = dict(spec.status_mapping)
         wanted = [dt for dt in data_types if cls.capabilities.holds(dt)]

@@ -42,7 +42,14 @@ def _services(pipeline: Pipeline, settings: Settings) -> tuple[ServiceSpec, ...]
         service_type = spec.type or (settings.service_type(spec.name) if spec.name in configured else spec.name)
         section = settings.service_options(spec.name) if spec.name in configured else {}
         mapping = {**(section.get("status_mapping") or {}), **spec.status_mapping}
-        filled.append(attrs.evolve(spec, type=service_type, status_mapping=mapping))
+        cls = registries.services.get(service_type)
+        filled.append(attrs.evolve(
+            spec,
+            type=service_type,
+            normalizer=spec.normalizer or cls.default_normalizer,
+            status_map=spec.status_map or cls.default_status_map,
+            status_mapping=mapping,
+        ))
     return tuple(filled)
 
 
@@ -81,6 +88,7 @@ def _config_rules(settings: Settings) -> list[RuleStep]:
 
 def effective_pipeline(pipeline: Pipeline, settings: Settings) -> Pipeline:
     """`pipeline` with config.toml filling every gap; raises ConfigError when no service takes part."""
+    registries.load_all()
     services = _services(pipeline, settings)
     steps: list[Any] = []
     # Post-rules the pipeline names replace config.toml's; without any, config.toml's run right after resolve.

@@ -62,13 +62,16 @@ def _service_spec(entry: str | Mapping[str, Any]) -> ServiceSpec:
     if isinstance(entry, str):
         return ServiceSpec(name=entry)
     data = entry.get("data")
+    status_map = entry.get("status_map")
+    # An inline table (`status_map: {watching: watchlist}`) re-points statuses of the service's own map.
+    inline = dict(status_map) if isinstance(status_map, Mapping) else {}
     return ServiceSpec(
         name=entry["name"],
         type=entry.get("type"),
         data=tuple(DataType(value) for value in data) if data else None,
         normalizer=entry.get("normalizer"),
-        status_map=entry.get("status_map"),
-        status_mapping=dict(entry.get("status_mapping") or {}),
+        status_map=None if inline else status_map,
+        status_mapping={**inline, **(entry.get("status_mapping") or {})},
         options=dict(entry.get("options") or {}),
     )
 

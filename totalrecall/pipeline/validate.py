@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ from totalrecall import registries
 from totalrecall.errors import PipelineError
 from totalrecall.model import DataType
 from totalrecall.pipeline.loader import Located, format_path, load_yaml
-from totalrecall.pipeline.spec import Pipeline, build_pipeline
+from totalrecall.pipeline.schema import pipeline_schema
+from totalrecall.pipeline.spec import Pipeline, ServiceSpec, build_pipeline
 
 __all__ = ["load_schema", "load_pipeline", "check_document"]
 
@@ -28,12 +28,16 @@ MAX_FILTER_DEPTH = 32
 _STEP_ORDER = {"collect": 0, "resolve": 1, "rule": 2, "filter": 2, "distribute": 3}
 
 
-@functools.cache
 def load_schema() -> dict[str, Any]:
-    text = resources.files("totalrecall.pipeline").joinpath("pipeline.schema.json").read_text("utf-8")
-    schema = json.loads(text)
-    jsonschema.Draft202012Validator.check_schema(schema)
+    """The schema generated from the registries as they stand (plugins included)."""
+    schema = pipeline_schema()
+    _check_schema(json.dumps(schema, sort_keys=True))
     return schema
+
+
+@functools.cache
+def _check_schema(text: str) -> None:
+    jsonschema.Draft202012Validator.check_schema(json.loads(text))
 
 
 def _most_specific(error: ValidationError) -> ValidationError:
@@ -128,6 +132,7 @@ def _semantic_problems(located: Located, pipeline: Pipeline) -> Iterator[str]:
             message = _capability_problem(spec.service_type, data_type)
             if message:
                 yield problem(path + ("data", data_index), message)
+        yield from _status_problems(spec, document["services"][index], path, problem)
 
     listed = set(names) if pipeline.services and not any(s.name == "enabled" for s in pipeline.services) else None
     last_order = -1
@@ -148,6 +153,21 @@ def _semantic_problems(located: Located, pipeline: Pipeline) -> Iterator[str]:
     for needed in ("collect", "resolve"):
         if not pipeline.steps_named(needed):
             yield problem(("steps",), f"a pipeline needs a {needed} step")
+
+
+def _status_problems(spec: ServiceSpec, entry: Any, path: tuple[Any, ...], problem: Any) -> Iterator[str]:
+    """A status table must name statuses the service's map knows, on a service that has list statuses."""
+    if not isinstance(entry, Mapping) or not (spec.status_mapping or spec.status_map):
+        return
+    key = "status_map" if isinstance(entry.get("status_map"), Mapping) or not spec.status_mapping else "status_mapping"
+    name = spec.status_map or registries.services.get(spec.service_type).default_status_map
+    if name is None:
+        yield problem(path + (key,), f"{spec.service_type} has no list statuses to map")
+    elif spec.status_mapping:
+        try:
+            registries.status_maps.get(name).with_overrides(spec.status_mapping)
+        except ValueError as error:
+            yield problem(path + (key,), str(error))
 
 
 def _step_problems(

@@ -232,9 +232,18 @@ def _earliest(times: Sequence[datetime | None]) -> datetime | None:
     return min(known) if known else None
 
 
+def _watchlist_time(options: ResolveOptions, holders: list[tuple[str, Entry]]) -> datetime | None:
+    timed = [(service, entry_time(entry)) for service, entry in holders if entry_time(entry) is not None]
+    if options.watchlist_strategy == "newest" and timed:
+        return max(moment for _, moment in timed)  # type: ignore[type-var]
+    if options.watchlist_strategy == "preference" and timed:
+        return min(timed, key=lambda pair: preference_rank(pair[0], options.order))[1]
+    return _earliest([moment for _, moment in timed])
+
+
 def _combine_watchlist(context: _Context, holders: list[tuple[str, Entry]]) -> Entry:
     # A service's own status stays with that service; distribute gives new targets their default.
-    added = _earliest([entry_time(entry) for _, entry in holders])
+    added = _watchlist_time(context.options, holders)
     return WatchlistEntry(item=context.index.item(context.group(holders[0][1].item)), added_at=added)
 
 

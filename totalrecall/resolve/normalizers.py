@@ -11,7 +11,7 @@ import attrs
 
 from totalrecall.registries import normalizers
 
-__all__ = ["Normalizer", "TEN_POINT", "PLEX_HALF_STARS"]
+__all__ = ["Normalizer", "TEN_POINT", "PLEX_HALF_STARS", "FIVE_STARS"]
 
 
 @attrs.frozen
@@ -59,3 +59,20 @@ TEN_POINT = normalizers.register("ten_point")(Normalizer("ten_point", _ten_point
 PLEX_HALF_STARS = normalizers.register("plex_half_stars")(
     Normalizer("plex_half_stars", _plex_to_common, _plex_from_common)
 )
+
+
+def _stars_to_common(value: Any) -> int | None:
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValueError(f"a five-star rating is an integer 1-5, got {value!r}")
+    return value * 2
+
+
+def _stars_from_common(value: int) -> int:
+    # Odd ratings fall between two stars; round half up like the merge strategy (7 -> 4 stars).
+    return math.floor(Fraction(_common(value), 2) + Fraction(1, 2))
+
+
+# Whole stars 1-5 (a library or export kept in stars): each star is two points.
+FIVE_STARS = normalizers.register("five_stars")(Normalizer("five_stars", _stars_to_common, _stars_from_common))

@@ -29,6 +29,10 @@ class ResolveOptions:
     granularity: Mapping[str, HistoryGranularity] = attrs.field(factory=dict, hash=False)
     # The user confirmed (--allow-mass-removal) that an emptied list is meant.
     trust_empty: bool = False
+    # Which time an item on several watchlists keeps (`[resolution] watchlist_strategy`, or the pipeline's
+    # `overrides: {watchlist: ..}`): "newest" the latest, "preference" the preferred service's; unset,
+    # "oldest" or "merge" the earliest. Membership itself is always the union, minus removals.
+    watchlist_strategy: str | None = None
 
     def granularity_of(self, service: str) -> HistoryGranularity:
         return self.granularity.get(service, HistoryGranularity.PLAYS)

@@ -17,6 +17,7 @@ from totalrecall.resolve.options import Resolution
 __all__ = [
     "Library",
     "Rule",
+    "parameters",
     "mark_rated_as_watched",
     "remove_watched_from_watchlists",
     "remove_watchlist_items_older_than_days",
@@ -24,6 +25,16 @@ __all__ = [
 
 Library: TypeAlias = Mapping[DataType, Resolution]
 Rule: TypeAlias = Callable[[Library, Mapping[str, Any], datetime], dict[DataType, Resolution]]
+
+
+def parameters(**schemas: Mapping[str, Any]) -> Callable[[Rule], Rule]:
+    """Declares a rule's parameters (name -> JSON Schema) for the generated pipeline schema."""
+
+    def declare(rule: Rule) -> Rule:
+        rule.parameters = dict(schemas)  # type: ignore[attr-defined]
+        return rule
+
+    return declare
 
 
 def _played(library: Library) -> ItemIndex[None]:
@@ -90,6 +101,7 @@ def remove_watched_from_watchlists(
 
 
 @rules.register("remove_watchlist_items_older_than_days")
+@parameters(days={"type": "integer", "minimum": 1})
 def remove_watchlist_items_older_than_days(
     library: Library, params: Mapping[str, Any], now: datetime
 ) -> dict[DataType, Resolution]:

@@ -69,6 +69,7 @@ def _options(ctx: RunContext, step: Any, data_type: DataType) -> ResolveOptions:
         granularity={plan.name: plan.cls.capabilities.history for plan in ctx.services},
         trust_empty=ctx.options.allow_mass_removal,
         suspects=frozenset(_suspects(ctx, data_type)),
+        watchlist_strategy=step.overrides.get(DataType.WATCHLIST),
     )
 
 

@@ -25,6 +25,8 @@ class StatusMap:
     name: str
     statuses: Mapping[str, DataType | None] = attrs.field(converter=_frozen_mapping, hash=False)
     new_status: Mapping[DataType, str] = attrs.field(converter=dict, hash=False)
+    # Other spellings users write for a status (Simkl's site says "on hold" where its API says "hold").
+    aliases: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
 
     def data_type_for(self, status: str) -> DataType | None:
         """The data type an entry with `status` belongs to; None (left alone) for unmapped or unknown ones."""
@@ -40,10 +42,12 @@ class StatusMap:
     def with_overrides(self, mapping: Mapping[str, str | None]) -> StatusMap:
         """This map with statuses re-pointed, as in config's [simkl.status_mapping] = {watching = "watchlist"}.
 
-        A value of None or "none" leaves the status alone. Unknown statuses and data types raise ValueError.
+        A value of None, "none" or "skip" leaves the status alone. Unknown statuses and data types raise
+        ValueError.
         """
         statuses = dict(self.statuses)
         for status, target in mapping.items():
+            status = self.aliases.get(status, status)
             if status not in statuses:
                 known = ", ".join(sorted(statuses))
                 raise ValueError(f'unknown {self.name} status "{status}"; known: {known}')
@@ -52,14 +56,14 @@ class StatusMap:
 
 
 def _data_type_named(status: str, name: str | None) -> DataType | None:
-    if name is None or str(name).lower() == "none":
+    if name is None or str(name).lower() in ("none", "skip"):
         return None
     try:
         data_type = DataType(str(name).lower())
     except ValueError:
         data_type = None
     if data_type not in _MAPPABLE:
-        known = ", ".join([*(kind.value for kind in _MAPPABLE), "none"])
+        known = ", ".join([*(kind.value for kind in _MAPPABLE), "none", "skip"])
         raise ValueError(f'status "{status}" cannot map to "{name}"; known: {known}')
     return data_type
 
@@ -75,5 +79,6 @@ SIMKL = status_maps.register("simkl")(
             "dropped": None,
         },
         new_status={DataType.WATCHLIST: "plantowatch", DataType.WATCH_HISTORY: "completed"},
+        aliases={"on_hold": "hold", "plan_to_watch": "plantowatch"},
     )
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +15,7 @@ from totalrecall.model import Capabilities, DataType, Entry
 if TYPE_CHECKING:
     from totalrecall.config.credentials import CredentialStore
     from totalrecall.config.paths import Paths
+    from totalrecall.resolve.normalizers import Normalizer
 
 __all__ = ["Service", "ServiceContext", "WriteResult", "Excluded", "refusal_error"]
 
@@ -109,9 +111,20 @@ class Service(abc.ABC):
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     login_command: ClassVar[str] = ""
+    # The registered normalizer (and status map, for a service with list statuses) used unless the
+    # pipeline names another: every rating value read or written goes through `self.normalizer`.
+    default_normalizer: ClassVar[str] = "ten_point"
+    default_status_map: ClassVar[str | None] = None
 
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
+
+    @functools.cached_property
+    def normalizer(self) -> Normalizer:
+        """The rating scale this account speaks: the pipeline's `normalizer`, else the service's own."""
+        from totalrecall import registries
+
+        return registries.normalizers.get(str(self.context.settings.get("normalizer") or self.default_normalizer))
 
     def check_ready(self) -> None:  # noqa: B027 - optional hook
         """Raise AuthError naming the `config` command when the account is not logged in."""

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.errors import SourceError
 from totalrecall.identity import ItemIndex
@@ -16,6 +18,7 @@ from totalrecall.model import (
     Entry,
     HistoryEntry,
     HistoryGranularity,
+    Rating,
     Review,
     dump_entries,
     load_entries,
@@ -67,6 +70,23 @@ class FilesService(Service):
         self.folder  # noqa: B018 - raises when `path` is missing
 
     def read(self, data_type: DataType) -> list[Entry]:
+        entries = []
+        for entry in self._stored(data_type):
+            if isinstance(entry, Rating):
+                value = self.normalizer.to_common(entry.value)
+                if value is None:
+                    continue  # the normalizer reads it as unrated
+                entry = attrs.evolve(entry, value=value)
+            entries.append(entry)
+        return entries
+
+    def _own(self, entry: Entry) -> Entry:
+        """`entry` in the library's own rating scale (its normalizer's), as stored."""
+        if not isinstance(entry, Rating):
+            return entry
+        return attrs.evolve(entry, value=int(self.normalizer.from_common(entry.value)))
+
+    def _stored(self, data_type: DataType) -> list[Entry]:
         path = self._file(data_type)
         if not path.exists():
             return []
@@ -85,7 +105,7 @@ class FilesService(Service):
             ) from None
 
     def write(self, data_type: DataType, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult:
-        held = self.read(data_type)
+        held = self._stored(data_type)
         index: ItemIndex[list[int]] = ItemIndex()
         for position, entry in enumerate(held):
             group = index.add(entry.item)
@@ -114,7 +134,7 @@ class FilesService(Service):
                 dropped.update(existing)
             elif existing:
                 continue
-            kept.append(entry)
+            kept.append(self._own(entry))
             added.append(entry)
             index.add(entry.item)
         document = {"version": _FORMAT_VERSION, "entries": dump_entries(kept)}

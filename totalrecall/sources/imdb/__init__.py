@@ -148,7 +148,7 @@ class ImdbService(Service):
     def _read(self, data_type: DataType) -> list[Entry]:
         folder = self.csv_folder
         if folder is not None:
-            entries = folder.read(data_type)
+            entries = folder.read(data_type, self.normalizer)
         elif data_type is DataType.REVIEWS:
             session = self.session()
             if self._account is None:
@@ -175,7 +175,7 @@ class ImdbService(Service):
         if data_type is DataType.RATINGS:
             if parsed.kind != "ratings":
                 raise SourceError(self.context.name, "the ratings export has a list's columns")
-            return list(exports.ratings_of(parsed.rows))
+            return list(exports.ratings_of(parsed.rows, self.normalizer))
         if parsed.kind != "list":
             raise SourceError(self.context.name, f"the {list_name} export has the ratings columns")
         if data_type is DataType.WATCHLIST:
@@ -258,9 +258,8 @@ class ImdbService(Service):
                 if confirmed is None:
                     return
             elif isinstance(entry, Rating):
-                confirmed = (
-                    actions.set_rating(session, imdb_id, entry.value) if present else actions.remove_rating(session, imdb_id)
-                )
+                own = int(self.normalizer.from_common(entry.value))
+                confirmed = actions.set_rating(session, imdb_id, own) if present else actions.remove_rating(session, imdb_id)
             elif isinstance(entry, WatchlistEntry):
                 confirmed = actions.set_watchlist(session, imdb_id, present)
             elif isinstance(entry, HistoryEntry):

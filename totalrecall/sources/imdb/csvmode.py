@@ -8,6 +8,7 @@ from pathlib import Path
 
 from totalrecall.errors import SourceError
 from totalrecall.model import DataType, Entry
+from totalrecall.resolve.normalizers import TEN_POINT, Normalizer
 from totalrecall.sources.imdb.exports import (
     ExportRow,
     ParsedExport,
@@ -115,12 +116,12 @@ class ExportFolder:
                     rows[row.imdb_id] = row
         return list(rows.values())
 
-    def read(self, data_type: DataType) -> list[Entry]:
+    def read(self, data_type: DataType, normalizer: Normalizer = TEN_POINT) -> list[Entry]:
         if data_type is DataType.REVIEWS:
             return []  # reviews are not part of any export
         rows = self._rows(data_type)
         if data_type is DataType.RATINGS:
-            return list(ratings_of(rows))
+            return list(ratings_of(rows, normalizer))
         if data_type is DataType.WATCHLIST:
             return list(watchlist_of(rows))
         return list(history_of(rows))

@@ -18,6 +18,7 @@ import attrs
 from totalrecall.config.paths import make_private_dir
 from totalrecall.errors import SourceError
 from totalrecall.model import HistoryEntry, Ids, Item, Kind, Rating, WatchlistEntry
+from totalrecall.resolve.normalizers import TEN_POINT, Normalizer
 
 if TYPE_CHECKING:
     from totalrecall.sources.imdb.browser import BrowserSession
@@ -230,12 +231,14 @@ def _item(row: ExportRow) -> Item | None:
     return Item(kind=kind, ids=Ids(imdb=row.imdb_id), title=row.title or None, year=row.year)
 
 
-def ratings_of(rows: Iterable[ExportRow]) -> list[Rating]:
+def ratings_of(rows: Iterable[ExportRow], normalizer: Normalizer = TEN_POINT) -> list[Rating]:
+    """The export's ratings, each converted to the common scale by the account's normalizer."""
     ratings = []
     for row in rows:
         item = _item(row)
-        if item is not None and row.your_rating is not None:
-            ratings.append(Rating(item=item, value=row.your_rating, rated_at=row.date_rated))
+        value = normalizer.to_common(row.your_rating) if item is not None else None
+        if item is not None and value is not None:
+            ratings.append(Rating(item=item, value=value, rated_at=row.date_rated))
     return ratings
 
 

@@ -25,7 +25,6 @@ from totalrecall.registries import services
 from totalrecall.sources.base import Excluded, Service, WriteResult
 from totalrecall.sources.plex.account import LOGIN_COMMAND, PlexAccount, client_identifier, config_plex
 from totalrecall.sources.plex.discover import Discover, DiscoverItem
-from totalrecall.sources.plex.mapping import rating_from_common, rating_to_common
 from totalrecall.sources.plex.server import LibraryEntry, PlexServer, probe_server
 
 __all__ = ["PlexService"]
@@ -56,6 +55,7 @@ class PlexService(Service):
     """
 
     name = "plex"
+    default_normalizer = "plex_half_stars"
     capabilities = Capabilities(
         reads=frozenset({DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY}),
         writes=frozenset({DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY}),
@@ -171,7 +171,7 @@ class PlexService(Service):
         if data_type is DataType.RATINGS:
             ratings: list[Entry] = []
             for entry in self.library():
-                value = rating_to_common(entry.user_rating)
+                value = self.normalizer.to_common(entry.user_rating)
                 if value is not None:
                     ratings.append(Rating(item=entry.item, value=value, rated_at=entry.last_rated_at))
             return ratings
@@ -256,7 +256,7 @@ class PlexService(Service):
             if target is None:
                 excluded.append(_discover_only(entry, "ratings"))
                 continue
-            server.rate(target.rating_key, rating_from_common(entry.value), entry.rated_at)
+            server.rate(target.rating_key, float(self.normalizer.from_common(entry.value)), entry.rated_at)
             added.append(entry)
         return WriteResult(tuple(added), tuple(removed), tuple(excluded))
 

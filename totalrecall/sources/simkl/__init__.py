@@ -131,6 +131,7 @@ class SimklService(Service):
     """
 
     name = "simkl"
+    default_status_map = "simkl"
     capabilities = Capabilities(
         reads=frozenset({DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY}),
         writes=frozenset({DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY}),
@@ -190,7 +191,7 @@ class SimklService(Service):
             self._fetched, self._activities = self._collect()
             self._held = copy.deepcopy(self._fetched)
             self._index = None
-        return entries_from(self._fetched, self.status_map)[data_type]
+        return entries_from(self._fetched, self.status_map, self.normalizer)[data_type]
 
     def _saved(self) -> tuple[Library, dict[str, Any]] | None:
         """The library and activities kept by the last collect, if they agree with the state file."""
@@ -450,7 +451,8 @@ class SimklService(Service):
                 continue
             seen.add(entry.item)
             record = self._find(entry.item)
-            if record is not None and record.get("user_rating") == entry.value:
+            own = self.normalizer.from_common(entry.value)
+            if record is not None and record.get("user_rating") == own:
                 added.append(entry)
                 continue
             if record is not None and entry.item.kind is Kind.MOVIE and record.get("status") != "completed":
@@ -459,7 +461,7 @@ class SimklService(Service):
                 continue
             send.add(
                 self._block(entry.item),
-                media_payload(entry.item, rating=entry.value, rated_at=entry.rated_at),
+                media_payload(entry.item, rating=own, rated_at=entry.rated_at),
                 [entry],
             )
         taken, missing = self._send("/sync/ratings", send)
@@ -470,7 +472,7 @@ class SimklService(Service):
                 status = "completed" if entry.item.kind is Kind.MOVIE else "watching"
                 record = {"status": status}
                 self._remember(entry.item, record)
-            record["user_rating"] = entry.value
+            record["user_rating"] = self.normalizer.from_common(entry.value)
             record["user_rated_at"] = format_time(entry.rated_at)
         added.extend(taken)
         excluded.extend(Excluded(entry, missing[id(entry)]) for entry in _entries(send) if id(entry) in missing)

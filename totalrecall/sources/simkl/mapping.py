@@ -19,6 +19,7 @@ from totalrecall.model import (
     format_time,
     parse_time,
 )
+from totalrecall.resolve.normalizers import TEN_POINT, Normalizer
 from totalrecall.resolve.statusmaps import StatusMap
 
 __all__ = [
@@ -147,14 +148,16 @@ def watched_episodes(record: Mapping[str, Any]) -> Iterator[tuple[int, int, date
             yield *(mapped or (1, int(episode["number"]))), parse_time(episode.get("watched_at"))
 
 
-def _rating(record: Mapping[str, Any]) -> int | None:
-    value = record.get("user_rating")
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10:
-        return value
-    return None
+def _rating(record: Mapping[str, Any], normalizer: Normalizer) -> int | None:
+    try:
+        return normalizer.to_common(record.get("user_rating"))
+    except ValueError:
+        return None  # not a rating on this scale: as if unrated
 
 
-def entries_from(library: Library, status_map: StatusMap) -> dict[DataType, list[Entry]]:
+def entries_from(
+    library: Library, status_map: StatusMap, normalizer: Normalizer = TEN_POINT
+) -> dict[DataType, list[Entry]]:
     """The watchlist, ratings and watch history a library stands for under `status_map`.
 
     - watchlist: items whose status maps to the watchlist (plantowatch), with that status kept;
@@ -174,7 +177,7 @@ def entries_from(library: Library, status_map: StatusMap) -> dict[DataType, list
                 result[DataType.WATCHLIST].append(
                     WatchlistEntry(item=item, added_at=parse_time(record.get("added_to_watchlist_at")), status=status)
                 )
-            rating = _rating(record)
+            rating = _rating(record, normalizer)
             if rating is not None:
                 result[DataType.RATINGS].append(
                     Rating(item=item, value=rating, rated_at=parse_time(record.get("user_rated_at")))

@@ -18,6 +18,7 @@ from totalrecall.model import (
     format_time,
     parse_time,
 )
+from totalrecall.resolve.normalizers import TEN_POINT, Normalizer
 
 __all__ = [
     "KIND_KEYS",
@@ -129,12 +130,15 @@ def parse_watchlist(record: Mapping[str, Any]) -> WatchlistEntry | None:
     return None if item is None else WatchlistEntry(item=item, added_at=_time(record, "listed_at"))
 
 
-def parse_rating(record: Mapping[str, Any]) -> Rating | None:
+def parse_rating(record: Mapping[str, Any], normalizer: Normalizer = TEN_POINT) -> Rating | None:
     item = parse_item(record)
-    value = record.get("rating")
-    if item is None or not isinstance(value, int) or not 1 <= value <= 10:
+    if item is None:
         return None
-    return Rating(item=item, value=value, rated_at=_time(record, "rated_at"))
+    try:
+        value = normalizer.to_common(record.get("rating"))
+    except ValueError:
+        return None  # not a rating on this scale: left out, like an unknown title
+    return None if value is None else Rating(item=item, value=value, rated_at=_time(record, "rated_at"))
 
 
 def parse_history(record: Mapping[str, Any]) -> HistoryEntry | None:
@@ -164,11 +168,11 @@ def ids_body(item: Item) -> dict[str, Any]:
     return result
 
 
-def sync_object(entry: Entry) -> dict[str, Any]:
+def sync_object(entry: Entry, normalizer: Normalizer = TEN_POINT) -> dict[str, Any]:
     """One element of a /sync/* body list for `entry` (ids plus the data type's own field)."""
     body: dict[str, Any] = {"ids": ids_body(entry.item)}
     if isinstance(entry, Rating):
-        body["rating"] = entry.value
+        body["rating"] = normalizer.from_common(entry.value)
         if entry.rated_at is not None:
             body["rated_at"] = format_time(entry.rated_at)
     elif isinstance(entry, HistoryEntry) and entry.watched_at is not None:
@@ -193,9 +197,9 @@ def group_bodies(objects: Sequence[tuple[Kind, dict[str, Any]]]) -> dict[str, li
     return body
 
 
-def nested_leaf(entry: Entry) -> dict[str, Any]:
+def nested_leaf(entry: Entry, normalizer: Normalizer = TEN_POINT) -> dict[str, Any]:
     """An episode's element under shows[].seasons[].episodes[]: its number plus the data type's own field."""
-    leaf = {key: value for key, value in sync_object(entry).items() if key != "ids"}
+    leaf = {key: value for key, value in sync_object(entry, normalizer).items() if key != "ids"}
     return {"number": entry.item.episode, **leaf}
 
 

@@ -194,7 +194,9 @@ class TraktService(Service):
         entries: list[Entry] = []
         history_ids: dict[HistoryEntry, list[int]] = {}
         for record in self.api.pages(path):
-            entry = parse(record) if isinstance(record, dict) else None
+            if not isinstance(record, dict):
+                continue
+            entry = mapping.parse_rating(record, self.normalizer) if data_type is DataType.RATINGS else parse(record)
             if entry is None:
                 continue
             self.ids.remember(entry.item)
@@ -243,14 +245,14 @@ class TraktService(Service):
             nested = self.ids.nestable(entry.item)
             if nested is not None and nested.show_ids is not None and nested.season is not None:
                 show = mapping.ids_body(Item(kind=Kind.SHOW, ids=nested.show_ids))
-                leaf = mapping.nested_leaf(entry)
+                leaf = mapping.nested_leaf(entry, self.normalizer)
                 prepared.append(_Prepared(entry, Kind.EPISODE, leaf, show=show, season=nested.season))
                 continue
             item = self.ids.resolve(entry.item)
             if item is None:
                 excluded.append(Excluded(entry, NOT_FOUND))
                 continue
-            prepared.append(_Prepared(entry, item.kind, mapping.sync_object(attrs.evolve(entry, item=item))))
+            prepared.append(_Prepared(entry, item.kind, mapping.sync_object(attrs.evolve(entry, item=item), self.normalizer)))
         return prepared, excluded
 
     def _sync(self, data_type: DataType, entries: Sequence[Entry], *, removing: bool) -> tuple[list[Entry], list[Excluded]]:
