@@ -1,15 +1,16 @@
 # TotalRecall: the scheduler daemon in the foreground, with /app as the base path (config, credentials,
 # caches, state and logs). Build: `docker build -t totalrecall .`; see examples/compose.yaml.
-FROM debian:bookworm-slim
+#
+# Two stages: the builder turns the source tree into a wheel and installs it in /opt/venv; the final image
+# gets only that venv (no source tree, no wheel, no pip cache in any of its layers). The base image can be
+# pinned by digest: `docker build --build-arg BASE_IMAGE=debian@sha256:<digest> .`
+ARG BASE_IMAGE=debian:bookworm-slim
 
+FROM ${BASE_IMAGE} AS builder
 ENV DEBIAN_FRONTEND=noninteractive
-# Python from Debian (3.11 in bookworm) in a venv; Chromium and its driver for IMDb; tini forwards
-# SIGTERM to the daemon and reaps Chromium's children; tzdata so [scheduler] timezone / $TZ resolve.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends \
-        python3 python3-venv ca-certificates tzdata tini chromium chromium-driver \
+    && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-
 RUN python3 -m venv /opt/venv
 COPY pyproject.toml setup.cfg README.md /src/
 COPY totalrecall /src/totalrecall
@@ -23,12 +24,24 @@ RUN set -e; \
         /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-index \
             --find-links /src/docker/wheels totalrecall; \
     else \
-        /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check /src; \
+        /opt/venv/bin/pip wheel --no-cache-dir --disable-pip-version-check --no-deps --wheel-dir /wheels /src; \
+        /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check /wheels/*.whl; \
     fi; \
-    /opt/venv/bin/python -c 'from totalrecall.cli import default_pipeline; assert default_pipeline().is_file()'; \
-    install -m 0755 /src/docker/entrypoint.sh /usr/local/bin/totalrecall-entrypoint; \
-    install -m 0755 /src/docker/healthcheck.sh /usr/local/bin/totalrecall-healthcheck; \
-    rm -rf /src
+    install -D -m 0755 /src/docker/entrypoint.sh /opt/bin/totalrecall-entrypoint; \
+    install -D -m 0755 /src/docker/healthcheck.sh /opt/bin/totalrecall-healthcheck
+
+FROM ${BASE_IMAGE}
+ENV DEBIAN_FRONTEND=noninteractive
+# Python from Debian (3.11 in bookworm) for the venv; Chromium and its driver for IMDb; tini forwards
+# SIGTERM to the daemon and reaps Chromium's children; tzdata so [scheduler] timezone / $TZ resolve.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        python3 ca-certificates tzdata tini chromium chromium-driver \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY --from=builder /opt/venv /opt/venv
+COPY --from=builder /opt/bin/ /usr/local/bin/
+RUN /opt/venv/bin/python -c 'from totalrecall.cli import default_pipeline; assert default_pipeline().is_file()'
 
 # A fixed numeric uid, so a host folder mounted at /app can be made writable for it (chown 10001).
 RUN groupadd --gid 10001 totalrecall \

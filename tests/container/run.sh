@@ -69,8 +69,27 @@ say "building wheels"
     > "$WORK/wheels.log" 2>&1 || { tail -20 "$WORK/wheels.log"; fail "could not build the wheels"; }
 
 say "building $IMAGE"
-pod build --format docker --pull=never --network host -t "$IMAGE" "$CONTEXT" > "$WORK/build.log" 2>&1 \
+pod build --format docker --pull=never --network host --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" "$CONTEXT" > "$WORK/build.log" 2>&1 \
     || { tail -40 "$WORK/build.log"; fail "image build failed"; }
+
+# Multi-stage: no layer of the final image holds the source tree, a wheel or a pip cache (a file removed in
+# a later layer still ships in the earlier one, so every layer of the saved image is listed).
+pod image save --format docker-archive -o "$WORK/image.tar" "$IMAGE" >/dev/null
+leftovers=$(python3 - "$WORK/image.tar" <<'PY'
+import re, sys, tarfile
+bad = re.compile(r"(^|/)(src/totalrecall|src/pyproject\.toml|wheels/|[^/]+\.whl$|\.cache/pip/)")
+with tarfile.open(sys.argv[1]) as image:
+    for member in image.getmembers():
+        if member.name.endswith(".tar") or member.name.endswith("/layer.tar"):
+            with tarfile.open(fileobj=image.extractfile(member)) as layer:
+                hits = [name for name in layer.getnames() if bad.search(name)]
+                if hits:
+                    print(member.name, *hits[:5])
+PY
+)
+rm -f "$WORK/image.tar"
+[ -z "$leftovers" ] || fail "layers of the final image hold build leftovers: $leftovers"
+say "no layer of the final image holds a source tree, wheel or pip cache"
 
 # /app: two files libraries with different watchlists; the sync must give each the other's items.
 APP=$WORK/app
