@@ -84,7 +84,9 @@ def test_healthcheck_follows_the_pid_file_lock(tmp_path: Path) -> None:
 
 def test_dockerfile_and_compose_example_agree() -> None:
     lines = [line.strip() for line in (REPO / "Dockerfile").read_text().splitlines()]
-    assert lines[[i for i, line in enumerate(lines) if line and not line.startswith("#")][0]] == "FROM debian:bookworm-slim"
+    # Debian bookworm by default, pinnable by digest through the build argument (multi-stage, every stage).
+    assert lines[[i for i, line in enumerate(lines) if line and not line.startswith("#")][0]] == "ARG BASE_IMAGE=debian:bookworm-slim"
+    assert [line for line in lines if line.startswith("FROM ")][-1] == "FROM ${BASE_IMAGE}"
     user = next(line.split()[1] for line in lines if line.startswith("USER "))
     assert user.split(":")[0].isdigit() and user.split(":")[0] != "0"
     assert 'VOLUME ["/app"]' in lines
