@@ -73,6 +73,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "imdb_csv_rows": ("low", "An IMDb export with an \"inf\" and a \"nan\" rating, a field over the csv module's "
                       "limit and a short row, between good rows"),
     "plex_https_first": ("low", "A Plex server listed on plex.tv with http and https connections"),
+    "dockerfile_layers": ("low", "Look for the source tree, wheels and pip's cache in the image's layers; pin the "
+                          "base image by digest"),
 }
 
 
