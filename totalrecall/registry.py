@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
@@ -27,12 +28,17 @@ class Registry(Generic[T]):
     def register(self, name: str) -> Callable[[T], T]:
         if name != name.lower() or not name.replace("_", "").isalnum():
             raise RegistryError(f'{self.family} name "{name}" must be lowercase snake_case')
+        # The registering module, named when the primitive's shape is wrong (a plugin's author needs it).
+        module = sys._getframe(1).f_globals.get("__name__", "?")
 
         def decorator(primitive: T) -> T:
             if name in self._entries:
                 raise RegistryError(f'{self.family} "{name}" is registered twice')
             if self._check is not None:
-                self._check(name, primitive)
+                try:
+                    self._check(name, primitive)
+                except RegistryError as error:
+                    raise RegistryError(f'{self.family} "{name}" registered by {module} {error.message}') from None
             self._entries[name] = primitive
             return primitive
 
