@@ -123,19 +123,12 @@ def validate(pipelines: tuple[Path, ...], effective: bool) -> None:
 
 
 def _print_effective(pipelines: list[Any]) -> None:
-    import yaml
-
     from totalrecall.config.paths import Paths
     from totalrecall.config.settings import load_settings
-    from totalrecall.pipeline.effective import effective_pipeline, to_document
+    from totalrecall.pipeline.effective import render_effective
 
     settings = load_settings(Paths.from_environment().config_file, required=True)
-    for index, pipeline in enumerate(pipelines):
-        if index:
-            click.echo("---")
-        click.echo(f"# {pipeline.source}, merged with config.toml")
-        document = to_document(effective_pipeline(pipeline, settings))
-        click.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
+    click.echo(render_effective(pipelines, settings), nl=False)
 
 
 @cli.command()
@@ -194,13 +187,6 @@ def config_show(full: bool) -> None:
     click.echo(render_config(full=full), nl=False)
 
 
-def _selection(value: str | None) -> frozenset[str] | None:
-    if value is None:
-        return None
-    names = frozenset(part.strip() for part in value.split(",") if part.strip())
-    return names or frozenset({"*"})
-
-
 def _run_options(function: F) -> F:
     options = [
         click.option("--dry-run", "dry_run", is_flag=False, flag_value="*", default=None, metavar="[=SVC,..]",
@@ -216,16 +202,16 @@ def _run_options(function: F) -> F:
     return function
 
 
-def _execute(pipeline_path: Path, *, dry_run: str | None, use_cache: str | None, force_full_sync: bool,
+def _execute(pipeline_path: Path | None, *, dry_run: str | None, use_cache: str | None, force_full_sync: bool,
              allow_mass_removal: bool, wait: bool, data_types: tuple[Any, ...] | None = None,
              time_scale: float = 1.0) -> int:
     from totalrecall.distribute.report import render_plan, render_summary
-    from totalrecall.pipeline.context import RunOptions
+    from totalrecall.pipeline.context import RunOptions, selection
     from totalrecall.pipeline.running import run_pipeline
 
     options = RunOptions(
-        dry_run=_selection(dry_run),
-        use_cache=_selection(use_cache),
+        dry_run=selection(dry_run),
+        use_cache=selection(use_cache),
         force_full_sync=force_full_sync,
         allow_mass_removal=allow_mass_removal,
         data_types=data_types,
@@ -245,12 +231,6 @@ def run(pipeline: Path, **flags: Any) -> None:
     sys.exit(_execute(pipeline, **flags))
 
 
-def default_pipeline() -> Path:
-    from totalrecall.pipeline.running import default_pipeline as pipeline
-
-    return pipeline()
-
-
 @cli.command(cls=_RunCommand)
 @click.option("--watchlist", is_flag=True, help="Sync the watchlist.")
 @click.option("--ratings", is_flag=True, help="Sync ratings.")
@@ -265,7 +245,7 @@ def sync(watchlist: bool, ratings: bool, reviews: bool, watch_history: bool, all
     chosen = [dt for dt, on in ((DataType.WATCHLIST, watchlist), (DataType.RATINGS, ratings),
                                 (DataType.REVIEWS, reviews), (DataType.WATCH_HISTORY, watch_history)) if on]
     data_types = tuple(DataType) if all_types else tuple(chosen) or None
-    sys.exit(_execute(default_pipeline(), data_types=data_types, **flags))
+    sys.exit(_execute(None, data_types=data_types, **flags))
 
 
 @cli.group(invoke_without_command=True)
@@ -289,7 +269,7 @@ def sandbox(ctx: click.Context, folder: Path | None, names: str | None) -> None:
     click.echo(f"sandbox: {folder} ({', '.join(service.name for service in services)})")
     with running_fakes(folder, services, SANDBOX_TIME_SCALE):
         os.environ["TOTALRECALL_BASE_PATH"] = str(folder)
-        code = _execute(default_pipeline(), dry_run=None, use_cache=None, force_full_sync=False,
+        code = _execute(None, dry_run=None, use_cache=None, force_full_sync=False,
                         allow_mass_removal=False, wait=False, time_scale=SANDBOX_TIME_SCALE)
     click.echo("run `totalrecall sandbox` again: the second run plans no changes")
     sys.exit(code)
@@ -305,26 +285,9 @@ def _sandbox_folder(folder: Path | None) -> Path:
 @click.pass_obj
 def sandbox_serve(where: tuple[Path, list[str] | None]) -> None:
     """Keep the fakes running (fixed ports) until Ctrl-C, for syncs from another terminal."""
-    import signal
-    import threading
+    from totalrecall.sandbox.runner import serve_sandbox
 
-    from totalrecall.sandbox.runner import SANDBOX_TIME_SCALE, prepare_sandbox, running_fakes
-
-    folder, chosen = where
-    services = prepare_sandbox(folder, chosen)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with running_fakes(folder, services, SANDBOX_TIME_SCALE) as fakes:
-        for fake in fakes:
-            click.echo(f"{fake.name}: {fake.url}")
-        click.echo(f"sandbox served from {folder}; in another terminal:")
-        click.echo(f"  TOTALRECALL_BASE_PATH={folder} totalrecall sync")
-        click.echo("Ctrl-C stops it.")
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+    serve_sandbox(*where, echo=click.echo)
     click.echo("sandbox stopped")
 
 
@@ -408,23 +371,11 @@ def stop(timeout: float) -> None:
 def history() -> None:
     """List past runs from the sync journal, with what each wrote."""
     from totalrecall.config.paths import Paths
-    from totalrecall.distribute.journal import undone_by
-    from totalrecall.pipeline.undoing import list_runs
+    from totalrecall.pipeline.undoing import history_lines, list_runs
 
     runs = list_runs(Paths.from_environment())
-    if not runs:
-        click.echo("no runs have written anything yet")
-        return
-    undone = undone_by(runs)
-    for record in runs:
-        added, removed, pending = record.counts()
-        targets = sorted({batch.target for batch in record.batches})
-        when = record.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if record.started_at else "?"
-        note = f", {pending} batches unconfirmed" if pending else ""
-        if record.run_id in undone:
-            note += f", undone by {undone[record.run_id]}"
-        click.echo(f"{record.run_id}  {when}  {record.kind:5}  {added} added, {removed} removed{note}"
-                   f"  ({', '.join(targets)})  {record.pipeline}")
+    for line in history_lines(runs) or ["no runs have written anything yet"]:
+        click.echo(line)
 
 
 @cli.command()
@@ -439,7 +390,6 @@ def undo(run_id: str, dry_run: bool, wait: bool) -> None:
     if not RUN_ID.fullmatch(run_id):
         raise ConfigError(f'"{run_id}" is not a run id (like 20261130-045340-1add); `totalrecall history` lists them')
     from totalrecall.config.paths import Paths
-    from totalrecall.model import describe_entry
     from totalrecall.pipeline.running import prepared_run
     from totalrecall.pipeline.undoing import apply_undo_plan, plan_undo_run
 
@@ -450,15 +400,8 @@ def undo(run_id: str, dry_run: bool, wait: bool) -> None:
             click.echo(f"run {run_id} changed nothing that can be undone")
             return
         # Everything, and every change that cannot be exact, is listed before anything is sent.
-        for step in plan.steps:
-            flag = " (unconfirmed batch)" if step.unconfirmed else ""
-            click.echo(f"{step.target} {step.data_type.value}: put back {len(step.adds)}, take away "
-                       f"{len(step.removals)}{flag}")
-            for verb, entries in (("put back", step.adds), ("take away", step.removals)):
-                for entry in entries:
-                    click.echo(f"  {verb}: {describe_entry(entry)}")
-            for caveat in step.caveats:
-                click.echo(f"  not exact: {caveat}")
+        for line in plan.describe():
+            click.echo(line)
         if dry_run:
             click.echo("dry run: nothing changed")
             return

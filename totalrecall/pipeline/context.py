@@ -20,7 +20,7 @@ from totalrecall.resolve.options import Resolution
 from totalrecall.sources.base import Service, WriteResult
 from totalrecall.state import StateStore
 
-__all__ = ["ALL", "RunOptions", "RunReport", "ServicePlan", "RunContext", "selected"]
+__all__ = ["ALL", "RunOptions", "RunReport", "ServicePlan", "RunContext", "selected", "selection"]
 
 log = logging.getLogger("totalrecall.run")
 
@@ -34,6 +34,14 @@ def _utcnow() -> datetime:
 def selected(selection: frozenset[str] | None, name: str) -> bool:
     """Whether a `--dry-run[=..]`/`--use-cache[=..]` selection names `name` (no value: every service)."""
     return selection is not None and (ALL in selection or name in selection)
+
+
+def selection(value: str | None) -> frozenset[str] | None:
+    """A `--dry-run[=svc,..]` value: None when not given, every service ("*") when bare, else the names."""
+    if value is None:
+        return None
+    names = frozenset(part.strip() for part in value.split(",") if part.strip())
+    return names or frozenset({ALL})
 
 
 @attrs.frozen

@@ -7,7 +7,7 @@ read only the pipeline and `totalrecall validate --effective` shows exactly what
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -19,7 +19,7 @@ from totalrecall.model import DataType
 from totalrecall.pipeline.spec import Pipeline, ServiceSpec
 from totalrecall.pipeline.steps import CollectStep, DistributeStep, ResolveStep, RuleStep
 
-__all__ = ["effective_pipeline", "to_document", "CONFIG_RULES"]
+__all__ = ["effective_pipeline", "to_document", "render_effective", "CONFIG_RULES"]
 
 # The post-rules config.toml's [sync] can switch on, in the order they run.
 CONFIG_RULES = ("mark_rated_as_watched", "remove_watched_from_watchlists", "remove_watchlist_items_older_than_days")
@@ -134,3 +134,14 @@ def to_document(pipeline: Pipeline) -> dict[str, Any]:
         document["data"] = _plain(pipeline.data)
     document["steps"] = [{step.step_name: _plain(step.to_document())} for step in pipeline.steps]
     return document
+
+
+def render_effective(pipelines: Sequence[Pipeline], settings: Settings) -> str:
+    """Each pipeline merged with config.toml, as YAML documents (what `validate --effective` prints)."""
+    import yaml
+
+    documents = []
+    for pipeline in pipelines:
+        document = yaml.safe_dump(to_document(effective_pipeline(pipeline, settings)), sort_keys=False, allow_unicode=True)
+        documents.append(f"# {pipeline.source}, merged with config.toml\n{document}")
+    return "---\n".join(documents)

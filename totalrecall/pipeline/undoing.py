@@ -23,14 +23,14 @@ from totalrecall.distribute.journal import Journal, RunRecord, read_run, read_ru
 from totalrecall.distribute.undo import AppliedStep, UndoStep, apply_undo, plan_undo
 from totalrecall.errors import ConfigError
 from totalrecall.identity import ItemIndex
-from totalrecall.model import Capabilities, DataType, Entry, HistoryGranularity, Rating
+from totalrecall.model import Capabilities, DataType, Entry, HistoryGranularity, Rating, describe_entry
 from totalrecall.pipeline.interpreter import Interpreter
 from totalrecall.pipeline.running import default_pipeline
 from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sources.base import WriteResult
 from totalrecall.state import StateStore, without_entries
 
-__all__ = ["UndoPlan", "UndoReport", "list_runs", "plan_undo_run", "apply_undo_plan", "undo_run", "RUN_ID"]
+__all__ = ["UndoPlan", "UndoReport", "list_runs", "history_lines", "plan_undo_run", "apply_undo_plan", "undo_run", "RUN_ID"]
 
 # A target no longer configured: undo still plans for it (and reports it unavailable when applied).
 _UNKNOWN_TARGET = Capabilities(reads=frozenset(DataType), writes=frozenset(DataType), history=HistoryGranularity.PLAYS)
@@ -50,6 +50,18 @@ class UndoPlan:
     def run_id(self) -> str:
         return self.record.run_id
 
+    def describe(self) -> list[str]:
+        """Every change, with titles, and every one that cannot be exact: shown before anything is sent."""
+        lines = []
+        for step in self.steps:
+            flag = " (unconfirmed batch)" if step.unconfirmed else ""
+            lines.append(f"{step.target} {step.data_type.value}: put back {len(step.adds)}, take away "
+                         f"{len(step.removals)}{flag}")
+            for verb, entries in (("put back", step.adds), ("take away", step.removals)):
+                lines.extend(f"  {verb}: {describe_entry(entry)}" for entry in entries)
+            lines.extend(f"  not exact: {caveat}" for caveat in step.caveats)
+        return lines
+
 
 @attrs.frozen
 class UndoReport:
@@ -61,6 +73,22 @@ class UndoReport:
 
 def list_runs(paths: Paths) -> list[RunRecord]:
     return list(read_runs(paths.journal_dir))
+
+
+def history_lines(runs: Sequence[RunRecord]) -> list[str]:
+    """One line per journaled run: when, what it wrote, where, and whether an undo reverted it."""
+    undone = undone_by(runs)
+    lines = []
+    for record in runs:
+        added, removed, pending = record.counts()
+        targets = sorted({batch.target for batch in record.batches})
+        when = record.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if record.started_at else "?"
+        note = f", {pending} batches unconfirmed" if pending else ""
+        if record.run_id in undone:
+            note += f", undone by {undone[record.run_id]}"
+        lines.append(f"{record.run_id}  {when}  {record.kind:5}  {added} added, {removed} removed{note}"
+                     f"  ({', '.join(targets)})  {record.pipeline}")
+    return lines
 
 
 def _pipeline_of(record: RunRecord) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +119,22 @@ def running_fakes(folder: Path, services: list[SandboxService], time_scale: floa
     finally:
         for fake in started:
             fake.stop()
+
+
+def serve_sandbox(folder: Path, names: list[str] | None, echo: Callable[[str], None]) -> None:
+    """`sandbox serve`: the fakes on their fixed ports until Ctrl-C or SIGTERM, for syncs from another terminal."""
+    import signal
+    import threading
+
+    services = prepare_sandbox(folder, names)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with running_fakes(folder, services, SANDBOX_TIME_SCALE) as fakes:
+        for fake in fakes:
+            echo(f"{fake.name}: {fake.url}")
+        echo(f"sandbox served from {folder}; in another terminal:")
+        echo(f"  TOTALRECALL_BASE_PATH={folder} totalrecall sync")
+        echo("Ctrl-C stops it.")
+        with contextlib.suppress(KeyboardInterrupt):
+            while not stop.wait(0.5):
+                pass
