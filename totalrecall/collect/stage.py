@@ -10,6 +10,7 @@ from totalrecall.collect.cache import CollectCache
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
 from totalrecall.config.settings import Settings
+from totalrecall.distribute.stage import excluded_file, write_excluded
 from totalrecall.errors import CacheMissError, ConfigError
 from totalrecall.model import DataType, Entry
 from totalrecall.pipeline.context import ALL, RunContext, RunOptions, ServicePlan, selected
@@ -106,12 +107,17 @@ def collect(ctx: RunContext, services: Sequence[str] | None) -> None:
         try:
             for data_type in readable:
                 collected[data_type] = list(connector.read(data_type))
+                ctx.malformed[(plan.name, data_type)] = connector.malformed.take(data_type)
         except Exception as error:  # noqa: BLE001 - isolate the service: its data is absent
             ctx.fail(plan.name, error)
             continue
         for data_type, entries in collected.items():
             cache.save_snapshot(data_type, entries, ctx.started_at)
             _store(ctx, plan.name, data_type, entries)
+            malformed = ctx.malformed.get((plan.name, data_type), [])
+            if malformed or excluded_file(ctx, plan.name).exists():
+                # A source-only service has no distribute step to write its excluded.json.
+                write_excluded(ctx, plan.name, data_type, [])
 
 
 def _store(ctx: RunContext, service: str, data_type: DataType, entries: list[Entry]) -> None:

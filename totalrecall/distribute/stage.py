@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.distribute.plan import TargetPlan, exceeds_removal_guard, plan_target, wipes_small_list
@@ -16,7 +18,7 @@ from totalrecall.resolve.stage import rule_removed_index
 from totalrecall.sources.base import Excluded, WriteResult, refusal_error
 from totalrecall.state import fingerprint_lookup, first_seen_lookup
 
-__all__ = ["plan_distribution", "guard", "write", "save_state"]
+__all__ = ["plan_distribution", "guard", "write", "save_state", "write_excluded", "excluded_file"]
 
 log = logging.getLogger("totalrecall.run")
 
@@ -132,14 +134,28 @@ def _write_files(ctx: RunContext, plan: TargetPlan, excluded: Sequence[Excluded]
         "removals": dump_entries(plan.removals),
     }
     atomic_write_text(folder / f"{plan.data_type.value}.json", json.dumps(document, indent=1, ensure_ascii=False) + "\n")
-    excluded_path = folder / "excluded.json"
+    write_excluded(ctx, plan.target, plan.data_type, [
+        {"reason": item.reason, "entry": dump_entries([item.entry])[0]} for item in excluded
+    ])
+
+
+def excluded_file(ctx: RunContext, service: str) -> Path:
+    return ctx.paths.distribute_dir(service) / "excluded.json"
+
+
+def write_excluded(ctx: RunContext, service: str, data_type: DataType, items: list[dict[str, Any]]) -> None:
+    """The one writer of excluded.json: per data type, what this run left out for `service`, the entries a
+    target could not take and the records the service sent that did not parse (reason `malformed: …`)."""
+    make_private_dir(ctx.paths.distribute_dir(service))
+    excluded_path = excluded_file(ctx, service)
     try:
         kept = json.loads(excluded_path.read_text(encoding="utf-8"))
         if not isinstance(kept, dict):
             kept = {}
     except (FileNotFoundError, ValueError):
         kept = {}
-    kept[plan.data_type.value] = [{"reason": item.reason, "entry": dump_entries([item.entry])[0]} for item in excluded]
+    malformed = [item.as_json() for item in ctx.malformed.get((service, data_type), [])]
+    kept[data_type.value] = [*items, *(item for item in malformed if item not in items)]
     atomic_write_text(excluded_path, json.dumps(kept, indent=1, ensure_ascii=False) + "\n")
 
 

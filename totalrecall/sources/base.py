@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import abc
 import functools
+import json
+import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
@@ -17,7 +20,19 @@ if TYPE_CHECKING:
     from totalrecall.config.paths import Paths
     from totalrecall.resolve.normalizers import Normalizer
 
-__all__ = ["Service", "ServiceContext", "WriteResult", "Excluded", "refusal_error"]
+__all__ = [
+    "Service", "ServiceContext", "WriteResult", "Excluded", "refusal_error", "Malformed", "MalformedRecords",
+    "check_record", "MAX_RECORD_DEPTH", "PARSE_ERRORS", "describe_parse_error",
+]
+
+_log = logging.getLogger("totalrecall.sources")
+_T = TypeVar("_T")
+
+# A record nested deeper than this is no media record of any service (Trakt's deepest is about 6 levels).
+MAX_RECORD_DEPTH = 32
+# What parsing a record of the wrong shape raises: each one means "this record", never "this service".
+PARSE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, RecursionError)
+_EXCERPT = 200
 
 
 @attrs.frozen
@@ -34,6 +49,84 @@ class Excluded:
     reason: str
     retry: bool = False
     status: int | None = None
+
+
+@attrs.frozen
+class Malformed:
+    """A record a service sent that does not parse: left out of the collect and listed in excluded.json."""
+
+    service: str
+    data_type: DataType
+    what: str
+    record: str
+
+    @property
+    def reason(self) -> str:
+        return f"malformed: {self.service} sent a {self.data_type.value} record that does not parse ({self.what})"
+
+    def as_json(self) -> dict[str, str]:
+        return {"reason": self.reason, "record": self.record}
+
+
+def check_record(record: Any, depth: int = 0) -> None:
+    """Raise ValueError for what no service's record holds: Infinity/NaN numbers or nesting deeper than
+    MAX_RECORD_DEPTH (checked by walking, without recursion limits of the parser's own)."""
+    stack = [(record, depth)]
+    while stack:
+        value, level = stack.pop()
+        if level > MAX_RECORD_DEPTH:
+            raise ValueError(f"nested more than {MAX_RECORD_DEPTH} levels deep")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"the number {value} is not finite")
+        if isinstance(value, Mapping):
+            stack.extend((child, level + 1) for child in value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend((child, level + 1) for child in value)
+
+
+def _excerpt(record: Any) -> str:
+    try:
+        text = json.dumps(record, ensure_ascii=False, default=repr)
+    except (ValueError, RecursionError):
+        text = "<unprintable>"
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
+
+
+def describe_parse_error(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return f"nested more than {MAX_RECORD_DEPTH} levels deep"
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+class MalformedRecords:
+    """The records of one service that did not parse, per data type, for the run to report.
+
+    `parse` is the one way a connector turns a raw record into an entry: a record that fails (a wrong
+    type, an impossible time, an id that is a list, Infinity, deep nesting) is skipped and remembered with
+    what was wrong; the rest of the collect goes on.
+    """
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self._found: dict[DataType, list[Malformed]] = {}
+
+    def parse(self, data_type: DataType, record: Any, parse: Callable[[Any], _T]) -> _T | None:
+        try:
+            check_record(record)
+            return parse(record)
+        except PARSE_ERRORS as error:
+            self.add(data_type, record, describe_parse_error(error))
+            return None
+
+    def add(self, data_type: DataType, record: Any, what: str) -> None:
+        found = Malformed(self.service, data_type, what, _excerpt(record))
+        self._found.setdefault(data_type, []).append(found)
+        _log.warning("%s: a %s record was left out: %s", self.service, data_type.value, found.reason)
+
+    def take(self, data_type: DataType) -> list[Malformed]:
+        """The malformed records of `data_type` found since the last call (and forgets them)."""
+        return self._found.pop(data_type, [])
 
 
 @attrs.frozen
@@ -125,6 +218,16 @@ class Service(abc.ABC):
         from totalrecall import registries
 
         return registries.normalizers.get(str(self.context.settings.get("normalizer") or self.default_normalizer))
+
+    @property
+    def malformed(self) -> MalformedRecords:
+        """Records of this service that did not parse (see MalformedRecords); made on first use, so a
+        connector whose __init__ does not call this one's still has it."""
+        found = self.__dict__.get("_malformed_records")
+        if found is None:
+            name = getattr(getattr(self, "context", None), "name", None) or self.name
+            found = self.__dict__["_malformed_records"] = MalformedRecords(name)
+        return found
 
     def check_ready(self) -> None:  # noqa: B027 - optional hook
         """Raise AuthError naming the `config` command when the account is not logged in."""

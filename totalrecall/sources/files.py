@@ -24,7 +24,7 @@ from totalrecall.model import (
     load_entries,
 )
 from totalrecall.registries import services
-from totalrecall.sources.base import Service, WriteResult
+from totalrecall.sources.base import PARSE_ERRORS, Service, WriteResult, check_record, describe_parse_error
 
 __all__ = ["FilesService"]
 
@@ -71,7 +71,10 @@ class FilesService(Service):
 
     def read(self, data_type: DataType) -> list[Entry]:
         entries = []
-        for entry in self._stored(data_type):
+        stored, bad = self._stored(data_type)
+        for raw, what in bad:
+            self.malformed.add(data_type, raw, what)
+        for entry in stored:
             if isinstance(entry, Rating):
                 value = self.normalizer.to_common(entry.value)
                 if value is None:
@@ -86,26 +89,35 @@ class FilesService(Service):
             return entry
         return attrs.evolve(entry, value=int(self.normalizer.from_common(entry.value)))
 
-    def _stored(self, data_type: DataType) -> list[Entry]:
+    def _stored(self, data_type: DataType) -> tuple[list[Entry], list[tuple[Any, str]]]:
+        """The file's entries, and each raw entry that does not parse with what was wrong (the file keeps it)."""
         path = self._file(data_type)
         if not path.exists():
-            return []
+            return [], []
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             entries = raw["entries"] if isinstance(raw, dict) else raw
-            return load_entries(data_type, entries)
+            if not isinstance(entries, list):
+                raise TypeError(f"entries is {type(entries).__name__}, not a list")
         except (OSError, ValueError, KeyError, TypeError) as error:
             first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise SourceError(
                 self.context.name, f"{path} is not a valid {data_type.value} file: {first_line}"
             ) from None
-        except Exception as error:  # cattrs raises ClassValidationError groups
-            raise SourceError(
-                self.context.name, f"{path} is not a valid {data_type.value} file: {type(error).__name__}"
-            ) from None
+        loaded: list[Entry] = []
+        bad: list[tuple[Any, str]] = []
+        for item in entries:
+            try:
+                check_record(item)
+                loaded.extend(load_entries(data_type, [item]))
+            except PARSE_ERRORS as error:
+                bad.append((item, describe_parse_error(error)))
+            except Exception as error:  # noqa: BLE001 - cattrs raises ClassValidationError groups
+                bad.append((item, type(error).__name__))
+        return loaded, bad
 
     def write(self, data_type: DataType, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult:
-        held = self._stored(data_type)
+        held, bad = self._stored(data_type)
         index: ItemIndex[list[int]] = ItemIndex()
         for position, entry in enumerate(held):
             group = index.add(entry.item)
@@ -137,7 +149,8 @@ class FilesService(Service):
             kept.append(self._own(entry))
             added.append(entry)
             index.add(entry.item)
-        document = {"version": _FORMAT_VERSION, "entries": dump_entries(kept)}
+        # An entry that does not parse stays in the file as it is: the user may mend it.
+        document = {"version": _FORMAT_VERSION, "entries": dump_entries(kept) + [raw for raw, _ in bad]}
         make_private_dir(self.folder)
         atomic_write_text(self._file(data_type), json.dumps(document, indent=1, sort_keys=True) + "\n")
         return WriteResult(added=tuple(added), removed=tuple(removed))

@@ -147,7 +147,8 @@ class PlexService(Service):
     def library(self) -> list[LibraryEntry]:
         if self._library is None:
             libraries = [str(name) for name in self.context.settings.get("libraries") or ()]
-            self._library = self.server().library(libraries)
+            self._library_malformed: list[tuple[Any, str]] = []
+            self._library = self.server().library(libraries, self._library_malformed)
             index: ItemIndex[LibraryEntry] = ItemIndex()
             for entry in self._library:
                 index.add(entry.item, entry)
@@ -170,13 +171,16 @@ class PlexService(Service):
             return [WatchlistEntry(item=w.item, added_at=w.added_at) for w in self._watchlist]
         if data_type is DataType.RATINGS:
             ratings: list[Entry] = []
-            for entry in self.library():
+            library = self.library()
+            self._report_malformed(data_type)
+            for entry in library:
                 value = self.normalizer.to_common(entry.user_rating)
                 if value is not None:
                     ratings.append(Rating(item=entry.item, value=value, rated_at=entry.last_rated_at))
             return ratings
         if data_type is DataType.WATCH_HISTORY:
             library = self.library()
+            self._report_malformed(data_type)
             user = self.plex_tv().user()
             server = self.server()
             plays = server.last_views(server.account_id(int(user["id"]), str(user.get("username") or "")))
@@ -188,6 +192,11 @@ class PlexService(Service):
                 history.append(HistoryEntry(item=entry.item, watched_at=moment))
             return history
         return []
+
+    def _report_malformed(self, data_type: DataType) -> None:
+        """The library records that did not parse, reported with each data type read from the library."""
+        for meta, what in getattr(self, "_library_malformed", ()):
+            self.malformed.add(data_type, meta, what)
 
     # -- writing --------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import requests
 from totalrecall.errors import AuthError, SourceError
 from totalrecall.http import HttpClient, HttpStatusError, RateLimits
 from totalrecall.model import Ids, Item, Kind
+from totalrecall.sources.base import PARSE_ERRORS, check_record, describe_parse_error
 from totalrecall.sources.plex.account import SERVICE, plex_headers, token_rejected
 from totalrecall.sources.plex.mapping import (
     PLEX_TYPES,
@@ -131,9 +132,24 @@ class PlexServer:
             raise SourceError(SERVICE, f"no movie or show library named {', '.join(missing)} on the server; known: {known}")
         return chosen
 
-    def library(self, libraries: Sequence[str] = ()) -> list[LibraryEntry]:
-        """Every movie, show and episode of the chosen sections with guids, rating and watched state."""
+    def library(
+        self, libraries: Sequence[str] = (), malformed: list[tuple[Any, str]] | None = None
+    ) -> list[LibraryEntry]:
+        """Every movie, show and episode of the chosen sections with guids, rating and watched state.
+
+        A metadata record that does not parse is left out, and listed in `malformed` with what was wrong.
+        """
         entries: list[LibraryEntry] = []
+        skipped = malformed if malformed is not None else []
+
+        def _entry(meta: Any, section: str, show_ids: Ids | None = None) -> list[LibraryEntry]:
+            try:
+                check_record(meta)
+                return _parse_entry(meta, section, show_ids)
+            except PARSE_ERRORS as error:
+                skipped.append((meta, describe_parse_error(error)))
+                return []
+
         for section in self.sections(libraries):
             key = str(section.get("key"))
             path = f"library/sections/{key}/all"
@@ -143,8 +159,10 @@ class PlexServer:
                 continue
             show_ids: dict[str, Ids] = {}
             for meta in self.paged(path, {"type": PLEX_TYPES[Kind.SHOW], "includeGuids": 1}):
-                show_ids[str(meta.get("ratingKey"))] = parse_guids(metadata_guids(meta)).own
-                entries.extend(_entry(meta, key))
+                found = _entry(meta, key)
+                if found:
+                    show_ids[str(meta.get("ratingKey"))] = parse_guids(metadata_guids(meta)).own
+                entries.extend(found)
             for meta in self.paged(path, {"type": PLEX_TYPES[Kind.EPISODE], "includeGuids": 1}):
                 entries.extend(_entry(meta, key, show_ids.get(str(meta.get("grandparentRatingKey")))))
         return entries
@@ -224,7 +242,9 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _entry(meta: Mapping[str, Any], section: str, show_ids: Ids | None = None) -> list[LibraryEntry]:
+def _parse_entry(meta: Mapping[str, Any], section: str, show_ids: Ids | None = None) -> list[LibraryEntry]:
+    if not isinstance(meta, Mapping):
+        raise TypeError(f"a metadata record is an object, not {type(meta).__name__}")
     item = item_from_metadata(meta, show_ids)
     rating_key = str(meta.get("ratingKey") or "")
     if item is None or not rating_key:

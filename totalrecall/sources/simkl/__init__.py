@@ -191,7 +191,7 @@ class SimklService(Service):
             self._fetched, self._activities = self._collect()
             self._held = copy.deepcopy(self._fetched)
             self._index = None
-        return entries_from(self._fetched, self.status_map, self.normalizer)[data_type]
+        return entries_from(self._fetched, self.status_map, self.normalizer, self.malformed, data_type)[data_type]
 
     def _saved(self) -> tuple[Library, dict[str, Any]] | None:
         """The library and activities kept by the last collect, if they agree with the state file."""

@@ -21,6 +21,7 @@ from totalrecall.model import (
 )
 from totalrecall.resolve.normalizers import TEN_POINT, Normalizer
 from totalrecall.resolve.statusmaps import StatusMap
+from totalrecall.sources.base import MalformedRecords
 
 __all__ = [
     "ANIME_IDS",
@@ -156,7 +157,8 @@ def _rating(record: Mapping[str, Any], normalizer: Normalizer) -> int | None:
 
 
 def entries_from(
-    library: Library, status_map: StatusMap, normalizer: Normalizer = TEN_POINT
+    library: Library, status_map: StatusMap, normalizer: Normalizer = TEN_POINT,
+    malformed: MalformedRecords | None = None, reading: DataType = DataType.WATCHLIST,
 ) -> dict[DataType, list[Entry]]:
     """The watchlist, ratings and watch history a library stands for under `status_map`.
 
@@ -166,31 +168,48 @@ def entries_from(
       episode of every show. Simkl moves a show to "watching" as soon as one episode is watched, so a
       show's status says where it sits in the lists, not whether its episodes were seen. A movie
       completed without a watch time (Simkl completes movies it is asked to rate) is a rating, not a play.
+
+    With `malformed`, a record that does not parse is left out and reported there as a `reading` record.
     """
     result: dict[DataType, list[Entry]] = {DataType.WATCHLIST: [], DataType.RATINGS: [], DataType.WATCH_HISTORY: []}
     for list_type in LIST_TYPES:
         for record in (library.get(list_type) or {}).values():
-            item = item_of(list_type, record)
-            status = str(record.get("status") or "")
-            meaning = status_map.data_type_for(status)
-            if meaning is DataType.WATCHLIST:
-                result[DataType.WATCHLIST].append(
-                    WatchlistEntry(item=item, added_at=parse_time(record.get("added_to_watchlist_at")), status=status)
-                )
-            rating = _rating(record, normalizer)
-            if rating is not None:
-                result[DataType.RATINGS].append(
-                    Rating(item=item, value=rating, rated_at=parse_time(record.get("user_rated_at")))
-                )
-            if item.kind is Kind.MOVIE:
-                watched = parse_time(record.get("last_watched_at"))
-                if meaning is DataType.WATCH_HISTORY and watched is not None:
-                    result[DataType.WATCH_HISTORY].append(HistoryEntry(item=item, watched_at=watched))
-            else:
-                for season, number, watched_at in watched_episodes(record):
-                    result[DataType.WATCH_HISTORY].append(
-                        HistoryEntry(item=episode_item(item, season, number), watched_at=watched_at)
-                    )
+
+            def parse(raw: Any, kind: str = list_type) -> dict[DataType, list[Entry]]:
+                return _record_entries(kind, raw, status_map, normalizer)
+
+            found = parse(record) if malformed is None else malformed.parse(reading, record, parse)
+            for data_type, entries in (found or {}).items():
+                result[data_type].extend(entries)
+    return result
+
+
+def _record_entries(
+    list_type: str, record: Any, status_map: StatusMap, normalizer: Normalizer
+) -> dict[DataType, list[Entry]]:
+    """What one library record stands for, per data type; raises for a record of the wrong shape."""
+    if not isinstance(record, Mapping):
+        raise TypeError(f"a record is an object, not {type(record).__name__}")
+    result: dict[DataType, list[Entry]] = {DataType.WATCHLIST: [], DataType.RATINGS: [], DataType.WATCH_HISTORY: []}
+    item = item_of(list_type, record)
+    status = str(record.get("status") or "")
+    meaning = status_map.data_type_for(status)
+    if meaning is DataType.WATCHLIST:
+        result[DataType.WATCHLIST].append(
+            WatchlistEntry(item=item, added_at=parse_time(record.get("added_to_watchlist_at")), status=status)
+        )
+    rating = _rating(record, normalizer)
+    if rating is not None:
+        result[DataType.RATINGS].append(Rating(item=item, value=rating, rated_at=parse_time(record.get("user_rated_at"))))
+    if item.kind is Kind.MOVIE:
+        watched = parse_time(record.get("last_watched_at"))
+        if meaning is DataType.WATCH_HISTORY and watched is not None:
+            result[DataType.WATCH_HISTORY].append(HistoryEntry(item=item, watched_at=watched))
+    else:
+        for season, number, watched_at in watched_episodes(record):
+            result[DataType.WATCH_HISTORY].append(
+                HistoryEntry(item=episode_item(item, season, number), watched_at=watched_at)
+            )
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -193,10 +194,10 @@ class TraktService(Service):
         path, parse = _READ_TYPES[data_type]
         entries: list[Entry] = []
         history_ids: dict[HistoryEntry, list[int]] = {}
+        if data_type is DataType.RATINGS:
+            parse = functools.partial(mapping.parse_rating, normalizer=self.normalizer)
         for record in self.api.pages(path):
-            if not isinstance(record, dict):
-                continue
-            entry = mapping.parse_rating(record, self.normalizer) if data_type is DataType.RATINGS else parse(record)
+            entry = self.malformed.parse(data_type, record, lambda raw: parse(_record(raw)))
             if entry is None:
                 continue
             self.ids.remember(entry.item)
@@ -212,13 +213,14 @@ class TraktService(Service):
         comment_ids: dict[tuple[Any, ...], int] = {}
         comments: list[tuple[Review, int]] = []
         for record in self.api.pages("/users/me/comments/all/all", {"include_replies": "false"}):
-            review = mapping.parse_comment(record) if isinstance(record, dict) else None
-            if review is None:
+            parsed = self.malformed.parse(DataType.REVIEWS, record, _comment)
+            if parsed is None:
                 continue
+            review, comment_id = parsed
             self.ids.remember(review.item)
             entries.append(review)
-            comment_ids[_review_key(review)] = int(record["comment"]["id"])
-            comments.append((review, int(record["comment"]["id"])))
+            comment_ids[_review_key(review)] = comment_id
+            comments.append((review, comment_id))
         self._comment_ids = comment_ids
         self._comments = comments
         return entries
@@ -531,3 +533,20 @@ def _detail(error: HttpStatusError) -> str:
         if isinstance(errors, dict):
             return ": " + "; ".join(f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in errors.items())
     return ""
+
+
+def _record(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise TypeError(f"a record is an object, not {type(raw).__name__}")
+    return raw
+
+
+def _comment(raw: Any) -> tuple[Review, int] | None:
+    """A review and its comment id; None for what is no review (a reply, a comment on a list)."""
+    review = mapping.parse_comment(_record(raw))
+    if review is None:
+        return None
+    comment_id = raw["comment"]["id"]
+    if not isinstance(comment_id, int) or isinstance(comment_id, bool):
+        raise TypeError(f"comment id {comment_id!r} is not an integer")
+    return review, comment_id
