@@ -52,6 +52,17 @@ def _sandbox_ports_of_our_own() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _own_secrets() -> Iterator[None]:
+    """Secrets a test registers for redaction (a login with client id "nope") do not mask another test's text."""
+    from totalrecall import logsetup
+
+    kept = set(logsetup._secrets)  # noqa: SLF001 - the process-wide redaction list
+    yield
+    logsetup._secrets.clear()  # noqa: SLF001
+    logsetup._secrets.update(kept)  # noqa: SLF001
+
+
+@pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
     """Commands configure the root logger (level, handlers); each test starts from the same logging."""
     root = logging.getLogger()
