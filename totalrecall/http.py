@@ -25,6 +25,9 @@ from totalrecall.redaction import mask, redact
 
 __all__ = [
     "TRACE",
+    "MAX_PAGES",
+    "MAX_RESPONSE_BYTES",
+    "check_page",
     "DEFAULT_REDACT",
     "DEFAULT_USER_AGENT",
     "RETRY_STATUSES",
@@ -73,6 +76,17 @@ SECRET_HEADERS: frozenset[str] = frozenset(
 )
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 10
+# A service's answer larger than this is not parsed: no list TotalRecall reads comes near it, and a hostile or
+# broken server must not make the client build an unbounded object.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+# More pages than this of one list is a pagination that never ends (a count that lies, a repeating cursor).
+MAX_PAGES = 10_000
+
+
+def check_page(service: str, page: int, where: str) -> None:
+    """Stop a paged read that goes past MAX_PAGES, naming the service and the list."""
+    if page > MAX_PAGES:
+        raise SourceError(service, f"more than {MAX_PAGES} pages at {where}; stopped reading a list that never ends")
 
 # Trakt documents 502/503/504 as "overloaded, retry in 30 s" and 520-522 as Cloudflare errors.
 RETRY_STATUSES: frozenset[int] = frozenset({500, 502, 503, 504, 520, 521, 522})
@@ -310,8 +324,10 @@ class HttpClient:
         timeout: float = 30,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.service = service
+        self.max_response_bytes = max_response_bytes
         self.base_url = base_url.rstrip("/") + "/"
         self.session = session
         self.headers: dict[str, str] = {"User-Agent": user_agent, **(headers or {})}
@@ -461,6 +477,7 @@ class HttpClient:
             )
             location = response.headers.get("Location")
             if response.status_code not in _REDIRECT_STATUSES or response.status_code in expected or not location:
+                self._check_size(response, where)
                 return response
             target = urljoin(response.url or url, location)
             if urlsplit(target).scheme.lower() not in ("http", "https"):
@@ -480,6 +497,15 @@ class HttpClient:
             response.close()
         raise SourceError(self.service, f"more than {_MAX_REDIRECTS} redirects at {where}")
 
+    def _check_size(self, response: requests.Response, where: str) -> None:
+        announced = response.headers.get("Content-Length", "")
+        size = int(announced) if announced.isdigit() else len(response.content or b"")
+        if size > self.max_response_bytes:
+            response.close()
+            raise SourceError(
+                self.service, f"answered {where} with {size:,} bytes, over the {self.max_response_bytes:,}-byte cap"
+            )
+
     def _json(self, response: requests.Response, where: str) -> Any:
         if response.status_code == 204 or not response.content:
             return None
@@ -487,6 +513,8 @@ class HttpClient:
             return response.json()
         except ValueError:
             raise SourceError(self.service, f"answered with something that is not JSON at {where}") from None
+        except RecursionError:
+            raise SourceError(self.service, f"answered {where} with JSON nested too deep to read") from None
 
     def get_json(self, path_or_url: str, *, params: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         """GET and parse the JSON body (None for an empty body)."""

@@ -75,6 +75,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "plex_https_first": ("low", "A Plex server listed on plex.tv with http and https connections"),
     "dockerfile_layers": ("low", "Look for the source tree, wheels and pip's cache in the image's layers; pin the "
                           "base image by digest"),
+    "response_caps": ("low", "An answer over the size cap, JSON nested 100,000 deep, and a Trakt list whose "
+                      "page count never ends"),
     "malformed_records": ("low", "A Trakt watchlist record with `listed_at: 0`; a files library with an id that is "
                           "a list, an Infinity year, a time that is a number, 200 levels of nesting and a "
                           "string for an entry, between good entries"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -13,7 +14,7 @@ import requests
 
 from totalrecall.config.paths import atomic_write_text
 from totalrecall.errors import AuthError
-from totalrecall.http import HttpClient, HttpStatusError, RateLimits
+from totalrecall.http import HttpClient, HttpStatusError, RateLimits, check_page
 from totalrecall.model import Ids, Item, Kind, converter
 from totalrecall.sources.plex.account import SERVICE, plex_headers, token_rejected
 from totalrecall.sources.plex.mapping import (
@@ -112,7 +113,8 @@ class Discover:
 
     def _pages(self) -> Iterator[Mapping[str, Any]]:
         start = 0
-        while True:
+        for number in itertools.count(1):
+            check_page("plex", number, "library/sections/watchlist/all")
             container = self._get(
                 self.discover,
                 "library/sections/watchlist/all",

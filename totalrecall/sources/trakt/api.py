@@ -12,7 +12,7 @@ import requests
 
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.errors import AuthError, SourceError
-from totalrecall.http import TRAKT_RATE_LIMITS, HttpClient, HttpStatusError
+from totalrecall.http import TRAKT_RATE_LIMITS, HttpClient, HttpStatusError, check_page
 from totalrecall.model import format_time, parse_time
 
 __all__ = [
@@ -219,6 +219,7 @@ class TraktApi:
         self.authorize()
         page = 1
         while True:
+            check_page(self.service, page, path)
             query = {**(params or {}), "page": page, "limit": PAGE_LIMIT}
             try:
                 response = self.client.request("GET", path, params=query, expected=(200,))
