@@ -363,6 +363,18 @@ def test_builtin_names_count_as_known_without_registered_connectors(tmp_path: Pa
     assert settings.service_type("second") == "simkl"
 
 
+def test_a_section_named_after_its_service_needs_no_type(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[sources.trakt_export]\nenabled = true\npath = "export.zip"\n'
+        '[resolution]\nsource_preference = ["trakt_export"]\n'
+    )
+    settings = load_settings(path, environ=ENV, service_types=["files", "trakt_export"])
+    assert settings.enabled_services() == ["trakt_export"]
+    assert settings.service_type("trakt_export") == "trakt_export"
+    assert settings.service_options("trakt_export")["path"] == "export.zip"
+
+
 def test_sections_that_are_not_tables(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings({"sync": 3, "sources": {"shelf": "files"}}, environ=ENV, service_types=TYPES)

@@ -454,6 +454,8 @@ def _instance(name: str, raw: Any, known_types: list[str], problems: _Problems) 
     if not _NAME.match(name):
         problems.add(section, None, "a service name must be lowercase snake_case (letters, digits, _)")
     kind = table.get("type")
+    if kind is None and name in known_types:
+        kind = name  # [sources.trakt_export] needs no `type = "trakt_export"`: the name says it
     enabled = table.get("enabled", False)
     valid = True
     if kind is None:
