@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 
 from totalrecall import registries
 from totalrecall.collect.cache import CollectCache
 from totalrecall.config.credentials import CredentialStore
-from totalrecall.config.paths import Paths
+from totalrecall.config.paths import Paths, atomic_write_text, make_private_dir
 from totalrecall.config.settings import Settings
 from totalrecall.distribute.stage import excluded_file, write_excluded
 from totalrecall.errors import CacheMissError, ConfigError
-from totalrecall.model import DataType, Entry
+from totalrecall.identity import match_titles as match_by_title
+from totalrecall.model import DataType, Entry, dump_entries
 from totalrecall.pipeline.context import ALL, RunContext, RunOptions, ServicePlan, selected
 from totalrecall.pipeline.spec import Pipeline
-from totalrecall.sources.base import Service, ServiceContext
+from totalrecall.sources.base import Excluded, Service, ServiceContext
 
-__all__ = ["plan_services", "check_selections", "service_context", "connect", "collect", "close"]
+__all__ = ["plan_services", "check_selections", "service_context", "connect", "collect", "match_titles", "close"]
 
 log = logging.getLogger("totalrecall.run")
 
@@ -118,6 +120,37 @@ def collect(ctx: RunContext, services: Sequence[str] | None) -> None:
             if malformed or excluded_file(ctx, plan.name).exists():
                 # A source-only service has no distribute step to write its excluded.json.
                 write_excluded(ctx, plan.name, data_type, [])
+    match_titles(ctx)
+
+
+def match_titles(ctx: RunContext) -> None:
+    """Records without any id (Letterboxd's) take the ids of the one known title they name, else sit out.
+
+    Matches are remembered in data/cache/id/titles.json, so the next run finds them exactly.
+    """
+    cache_file = ctx.paths.id_cache_dir / "titles.json"
+    try:
+        cache = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        cache = {}
+    matching = match_by_title(ctx.held, cache if isinstance(cache, dict) else {})
+    if not matching.unmatched and not matching.learned and matching.held is ctx.held:
+        return
+    held = {service: dict(by_type) for service, by_type in matching.held.items()}
+    ctx.held.clear()
+    ctx.held.update(held)
+    for (service, data_type), unmatched in sorted(matching.unmatched.items()):
+        ctx.unmatched[(service, data_type)] = [Excluded(entry, reason) for entry, reason in unmatched]
+        write_excluded(ctx, service, data_type, [
+            {"reason": item.reason, "entry": dump_entries([item.entry])[0]} for item in ctx.unmatched[(service, data_type)]
+        ])
+        ctx.report.notes.append(
+            f"{service}: {len(unmatched)} {data_type.value} entries name no single known title "
+            f"(see data/cache/distribute/{service}/excluded.json)"
+        )
+    if matching.learned:
+        make_private_dir(cache_file.parent)
+        atomic_write_text(cache_file, json.dumps({**cache, **matching.learned}, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def _store(ctx: RunContext, service: str, data_type: DataType, entries: list[Entry]) -> None:

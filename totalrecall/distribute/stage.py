@@ -135,7 +135,8 @@ def _write_files(ctx: RunContext, plan: TargetPlan, excluded: Sequence[Excluded]
     }
     atomic_write_text(folder / f"{plan.data_type.value}.json", json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     write_excluded(ctx, plan.target, plan.data_type, [
-        {"reason": item.reason, "entry": dump_entries([item.entry])[0]} for item in excluded
+        {"reason": item.reason, "entry": dump_entries([item.entry])[0]}
+        for item in (*ctx.unmatched.get((plan.target, plan.data_type), ()), *excluded)
     ])
 
 

@@ -17,7 +17,7 @@ from totalrecall.errors import TotalRecallError
 from totalrecall.model import DataType, Entry
 from totalrecall.pipeline.spec import Pipeline, ServiceSpec
 from totalrecall.resolve.options import Resolution
-from totalrecall.sources.base import Malformed, Service, WriteResult
+from totalrecall.sources.base import Excluded, Malformed, Service, WriteResult
 from totalrecall.state import StateStore
 
 __all__ = ["ALL", "RunOptions", "RunReport", "ServicePlan", "RunContext", "selected", "selection"]
@@ -113,6 +113,8 @@ class RunContext:
     resolutions: dict[DataType, Resolution] = attrs.field(factory=dict)
     # Per service and data type, the records that did not parse (left out, listed in excluded.json).
     malformed: dict[tuple[str, DataType], list[Malformed]] = attrs.field(factory=dict)
+    # Records without ids that matched no single known title, per service and data type (excluded.json).
+    unmatched: dict[tuple[str, DataType], list[Excluded]] = attrs.field(factory=dict)
     journal: Journal | None = None
     # Set by a step when nothing after it has work to do (a single service: nothing to distribute).
     finished: bool = False
