@@ -38,7 +38,7 @@ def test_a_named_normalizer_converts_what_is_read_and_written(workspace) -> None
     ("entry", "expected"),
     [
         ("{name: trakt, normalizer: half_points}",
-         "p.yaml:2:38: $.services[0].normalizer: 'half_points' is not one of ['five_stars', 'plex_half_stars', 'ten_point']"),
+         "p.yaml:2:38: $.services[0].normalizer: 'half_points' is not one of ['five_stars', 'letterboxd_stars', 'plex_half_stars', 'ten_point']"),
         ("{name: simkl, status_map: simkl2}", "p.yaml:2:38: $.services[0].status_map: 'simkl2' is not one of ['simkl']"),
         ("{name: simkl, status_map: {paused: watchlist}}",
          'p.yaml:2:38: $.services[0].status_map: unknown simkl status "paused"; known: completed, dropped, hold, '

@@ -56,8 +56,17 @@ class Workspace:
             path = self.base / "pipeline.yaml"
             path.write_text(pipeline)
             pipeline = path
-        options = RunOptions(clock=lambda: datetime.now(UTC), **options)
-        return run_pipeline(pipeline or DEFAULT_PIPELINE, Paths(self.base), options)
+        return run_in(self.base, pipeline, **options)
+
+
+def run_in(base: Path, pipeline: Path | None = None, **options: Any) -> RunReport:
+    """One run of `pipeline` (default: the default pipeline) over the config.toml in `base`."""
+    return run_pipeline(pipeline or DEFAULT_PIPELINE, Paths(base), RunOptions(clock=lambda: datetime.now(UTC), **options))
+
+
+def writes(report: RunReport) -> int:
+    """Entries a run wrote anywhere (added or removed)."""
+    return sum(len(result.added) + len(result.removed) for result in report.results.values())
 
 
 @pytest.fixture

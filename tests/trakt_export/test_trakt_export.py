@@ -6,24 +6,21 @@ import json
 import os
 import shutil
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.workspace import run_in as run
+from support.workspace import writes
 
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
-from totalrecall.config.settings import load_settings
 from totalrecall.errors import SourceError
 from totalrecall.model import DataType, HistoryEntry, Kind, Rating, Review
-from totalrecall.pipeline.interpreter import Interpreter, RunOptions, RunReport
-from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sources.base import ServiceContext
 from totalrecall.sources.trakt_export import FILE_PATTERNS, TraktExportService
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "trakt_export"
 OLD, NEW = FIXTURES / "export-2026-11-01", FIXTURES / "export-2026-11-20"
-DEFAULT_PIPELINE = Path(__file__).resolve().parents[2] / "pipelines" / "default.yaml"
 
 
 def service(tmp_path: Path, path: Path | str) -> TraktExportService:
@@ -157,19 +154,8 @@ def configure(base: Path, export: Path) -> None:
     (base / "config.toml").write_text("\n".join(lines) + "\n")
 
 
-def run(base: Path, **options: object) -> RunReport:
-    paths = Paths(base)
-    return Interpreter(
-        load_pipeline(DEFAULT_PIPELINE),
-        paths,
-        load_settings(paths.config_file, required=True),
-        CredentialStore(paths.credentials_file),
-        RunOptions(clock=lambda: datetime.now(UTC), **options),  # type: ignore[arg-type]
-    ).run()
 
 
-def writes(report: RunReport) -> int:
-    return sum(len(result.added) + len(result.removed) for result in report.results.values())
 
 
 def backup(base: Path, data_type: str) -> list[dict]:

@@ -11,7 +11,7 @@ import attrs
 
 from totalrecall.registries import normalizers
 
-__all__ = ["Normalizer", "TEN_POINT", "PLEX_HALF_STARS", "FIVE_STARS"]
+__all__ = ["Normalizer", "TEN_POINT", "PLEX_HALF_STARS", "FIVE_STARS", "LETTERBOXD_STARS"]
 
 
 @attrs.frozen
@@ -76,3 +76,27 @@ def _stars_from_common(value: int) -> int:
 
 # Whole stars 1-5 (a library or export kept in stars): each star is two points.
 FIVE_STARS = normalizers.register("five_stars")(Normalizer("five_stars", _stars_to_common, _stars_from_common))
+
+
+def _half_stars_to_common(value: Any) -> int | None:
+    # Letterboxd: 0.5 to 5 stars in half stars, so each half star is one point of the common scale.
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"a star rating is 0.5-5 in half stars, got {value!r}")
+    try:
+        points = Fraction(str(value).strip()) * 2
+    except ValueError:
+        raise ValueError(f"a star rating is 0.5-5 in half stars, got {value!r}") from None
+    if points.denominator != 1 or not 1 <= points <= 10:
+        raise ValueError(f"a star rating is 0.5-5 in half stars, got {value!r}")
+    return int(points)
+
+
+def _half_stars_from_common(value: int) -> float:
+    return _common(value) / 2
+
+
+LETTERBOXD_STARS = normalizers.register("letterboxd_stars")(
+    Normalizer("letterboxd_stars", _half_stars_to_common, _half_stars_from_common)
+)

@@ -45,11 +45,13 @@ def _read_zip(service: str, path: Path) -> Export:
     try:
         with zipfile.ZipFile(path) as archive:
             files = {}
-            for info in archive.infolist():
+            # An export's files sit at the top or in one folder named after the account, so the name
+            # decides; the shallowest file of a name wins (Letterboxd's lists/watched.csv is a user's list).
+            infos = sorted(archive.infolist(), key=lambda info: (len(PurePosixPath(info.filename).parts), info.filename))
+            for info in infos:
                 parts = PurePosixPath(info.filename).parts
                 if info.is_dir() or not parts or not _wanted(parts):
                     continue
-                # An export's files sit at the top or in one folder named after the account: the name decides.
                 files.setdefault(parts[-1], archive.read(info))
     except (OSError, zipfile.BadZipFile) as error:
         raise SourceError(service, f"{path.name}: not a readable ZIP export ({error})") from None
@@ -58,7 +60,7 @@ def _read_zip(service: str, path: Path) -> Export:
 
 def _read_folder(folder: Path) -> Export:
     files = {}
-    for path in sorted(folder.rglob("*")):
+    for path in sorted(folder.rglob("*"), key=lambda path: (len(path.parts), str(path))):
         relative = path.relative_to(folder).parts
         if path.is_file() and _wanted(relative):
             files.setdefault(path.name, path.read_bytes())
