@@ -24,7 +24,7 @@ from totalrecall.config.settings import (
 )
 from totalrecall.errors import ConfigError
 
-__all__ = ["run_wizard", "update_sync_settings", "TRAKT_VIP_NOTE", "REVIEWS_NOTE"]
+__all__ = ["run_wizard", "update_sync_settings", "TRAKT_VIP_NOTE", "TRAKT_EXPORT_HINT", "REVIEWS_NOTE"]
 
 _SERVICES = (("trakt", "Trakt"), ("simkl", "Simkl"), ("imdb", "IMDb"), ("plex", "Plex"))
 # The credentials.toml key that shows a service is already logged in.
@@ -37,6 +37,12 @@ TRAKT_VIP_NOTE = (
     "accounts' apps were deleted, and a free account may connect only one community app. You need the "
     "client id and secret of an API app of your own (redirect URI urn:ietf:wg:oauth:2.0:oob). "
     "Simkl's API stays free, and IMDb's export-file mode needs no account access."
+)
+TRAKT_EXPORT_HINT = (
+    "No Trakt API app? Use your Trakt export: download it on trakt.tv (Settings → Data → Export) and add "
+    '[sources.trakt_export] with enabled = true and path = "<the ZIP, or the folder you save exports to>" '
+    "to config.toml; it is read like Trakt itself (read-only, each new export adds only what changed). "
+    "Letterboxd works the same way: [sources.letterboxd] with enabled = true and export = \"<its export ZIP>\"."
 )
 REVIEWS_NOTE = (
     "Reviews are public once posted: with review syncing on, a review you wrote on one service is "
@@ -133,6 +139,8 @@ class _Wizard:
         section = _section(self.settings, name)
         if not click.confirm(f"Sync with {title}?", default=section.enabled):
             self.settings = _with_enabled(self.settings, name, False)
+            if name == "trakt" and "trakt_export" not in self.settings.instances:
+                click.echo(TRAKT_EXPORT_HINT)
             return
         command = login_command(name)
         if command is None:
@@ -151,6 +159,7 @@ class _Wizard:
         if {"client_id", "client_secret"} <= parameters:
             if name == "trakt":
                 click.echo(TRAKT_VIP_NOTE)
+                click.echo(TRAKT_EXPORT_HINT)
             client_id = click.prompt(f"{title} client id", default=section.client_id or None)
             client_secret = click.prompt(f"{title} client secret", hide_input=True,
                                          default=section.client_secret or None, show_default=False)
