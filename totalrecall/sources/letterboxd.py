@@ -322,8 +322,9 @@ class LetterboxdService(Service):
             title, year = _film_key(entry.item)
             is_change = isinstance(entry, Rating)
             if not is_change and any((title, near) in held for near in _years(year)):
-                # Held under a title identity could not tell apart from another: never offered twice.
-                excluded.append(Excluded(entry, "ambiguous_title: Letterboxd holds a film of this title and year"))
+                # Letterboxd holds a film of this title and year that identity could not match to one title
+                # (two of that name): Letterboxd's import would match it by title too, so it is not offered.
+                excluded.append(Excluded(entry, "already_on_letterboxd: it holds a film of this title and year"))
             elif _offer_key(data_type, entry) in offered:
                 excluded.append(Excluded(entry, "awaiting_import: offered in an earlier outbox; import it"))
             else:
