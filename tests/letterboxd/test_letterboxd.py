@@ -185,6 +185,9 @@ def test_both_ways_then_nothing_then_only_what_is_still_missing(tmp_path: Path) 
     assert [(r["Title"], r["WatchedDate"]) for r in rows["diary.csv"]] == [("Whiplash", "2026-04-01")]
     assert all(tuple(rows_[0]) == IMPORT_COLUMNS for rows_ in rows.values())
     assert "https://letterboxd.com/import/" in (folder / "README.txt").read_text()
+    # The outbox names what a person watches: private like everything under the base path.
+    assert {path.stat().st_mode & 0o777 for path in folder.iterdir()} == {0o600}
+    assert folder.stat().st_mode & 0o777 == folder.parent.stat().st_mode & 0o777 == 0o700
 
     again = run(tmp_path)
     assert again.exit_code == 0 and writes(again) == 0

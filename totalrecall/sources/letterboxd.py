@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from totalrecall.config.credentials import timestamp_key
-from totalrecall.config.paths import atomic_write_text
+from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.errors import SourceError
 from totalrecall.identity import YEAR_SLACK, normalize_title
 from totalrecall.model import (
@@ -337,7 +337,7 @@ class LetterboxdService(Service):
         if not new_adds and not new_removals:
             return WriteResult(excluded=tuple(excluded))
         folder = self.outbox
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
         written = []
         if new_adds:
             for file_name, text in _csv_files(_OUTBOX_FILES[data_type], import_rows(data_type, new_adds, self._known_uris(), self.normalizer)):

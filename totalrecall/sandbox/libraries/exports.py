@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from totalrecall.config.paths import atomic_write_text
+from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.sandbox.catalogue import load_catalogue
 from totalrecall.sandbox.fake_trakt import FakeTrakt
 from totalrecall.sandbox.libraries.trakt import sample_library
@@ -112,7 +112,7 @@ def _write_folder(folder: Path, files: dict[str, Any]) -> None:
     for name, content in files.items():
         text = content if isinstance(content, str) else json.dumps(content, indent=1, ensure_ascii=False) + "\n"
         path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         atomic_write_text(path, text)
 
 
