@@ -294,10 +294,51 @@ class PlexTvFake(_PlexFake):
     def user(self, request: FakeRequest) -> FakeResponse:
         token = self.require_token(request)
         self.require_client(request)
+        # The fields [P-old] getTokenDetails requires (UserPlexAccount). python-plexapi's MyPlexAccount reads
+        # scrobbleTypes and the <subscription> and <profile> children on sign-in and fails without them.
         return self.answer(
             request,
-            {"id": self.account_id, "uuid": "0f1e2d3c4b5a6978", "username": self.username, "title": self.username,
-             "email": f"{self.username}@example.invalid", "authToken": token},
+            {
+                "id": self.account_id,
+                "uuid": "0f1e2d3c4b5a6978",
+                "username": self.username,
+                "title": self.username,
+                "friendlyName": self.username,
+                "email": f"{self.username}@example.invalid",
+                "authToken": token,
+                "locale": None,
+                "country": "NL",
+                "thumb": f"https://plex.tv/users/0f1e2d3c4b5a6978/avatar?c={self.account_id}",
+                "joinedAt": 1704067200,
+                "confirmed": True,
+                "emailOnlyAuth": False,
+                "hasPassword": True,
+                "protected": False,
+                "restricted": False,
+                "anonymous": None,
+                "home": False,
+                "guest": False,
+                "homeSize": 1,
+                "homeAdmin": False,
+                "maxHomeSize": 15,
+                "mailingListActive": False,
+                "mailingListStatus": "unsubscribed",
+                "twoFactorEnabled": False,
+                "backupCodesCreated": False,
+                "experimentalFeatures": False,
+                "rememberExpiresAt": 1893456000,
+                "scrobbleTypes": "",
+                "subscriptionDescription": None,
+                "subscription": {"active": False, "subscribedAt": None, "status": "Inactive", "paymentService": None, "plan": None},
+                "profile": {
+                    "autoSelectAudio": True,
+                    "defaultAudioLanguage": "en",
+                    "defaultSubtitleLanguage": "en",
+                    "autoSelectSubtitle": 0,
+                    "defaultSubtitleAccessibility": 0,
+                    "defaultSubtitleForced": 0,
+                },
+            },
         )
 
     @route("GET", r"/api/v2/resources")
