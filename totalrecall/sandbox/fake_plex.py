@@ -381,7 +381,20 @@ class PlexTvFake(_PlexFake):
                 if (https or connection.get("protocol") != "https") and (relay or not connection.get("relay"))
             ]
             devices.append(device)
-        return self.answer(request, devices)
+        if "json" in request.headers.get("Accept", "").lower():
+            return self.answer(request, devices)
+        # plex.tv's v2 XML: <resources><resource ...><connections><connection .../></connections></resource>.
+        # python-plexapi (MyPlexResource, TAG "resource") reads exactly these tags; its connect() finds the
+        # addresses under <connections>, so a Device/MediaContainer shape leaves a resource with none.
+        body = "".join(
+            _xml("resource", {key: value for key, value in device.items() if key != "connections"})[:-2]
+            + "><connections>"
+            + "".join(_xml("connection", connection) for connection in device["connections"])
+            + "</connections></resource>"
+            for device in devices
+        )
+        xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<resources size="{len(devices)}">{body}</resources>'
+        return FakeResponse(200, xml.encode(), {"Content-Type": "text/xml;charset=utf-8"})
 
 
 def _iso(epoch: int) -> str:
