@@ -801,10 +801,71 @@ class PlexServerFake(_PlexFake):
 
     # -- routes ---------------------------------------------------------------------------------------
 
+    @route("GET", r"/")
+    def root(self, request: FakeRequest) -> FakeResponse:
+        """The server's description ([P-spec] getServerInfo): what python-plexapi's PlexServer(baseurl, token)
+        reads first, and what a resource connection is probed with."""
+        self.require_token(request)
+        return self.answer(
+            request,
+            {
+                "MediaContainer": {
+                    "size": 0,
+                    "allowCameraUpload": False,
+                    "allowChannelAccess": True,
+                    "allowMediaDeletion": False,
+                    "allowSharing": True,
+                    "allowSync": False,
+                    "backgroundProcessing": True,
+                    "certificate": False,
+                    "companionProxy": True,
+                    "eventStream": True,
+                    "friendlyName": self.state["friendlyName"],
+                    "hubSearch": True,
+                    "machineIdentifier": self.state["machineIdentifier"],
+                    "multiuser": True,
+                    "myPlex": True,
+                    "myPlexMappingState": "mapped",
+                    "myPlexSigninState": "ok",
+                    "myPlexSubscription": False,
+                    "myPlexUsername": f"{SANDBOX_USERNAME}@example.invalid",
+                    "ownerFeatures": "",
+                    "platform": "Linux",
+                    "platformVersion": "6.1",
+                    "pluginHost": True,
+                    "readOnlyLibraries": False,
+                    "streamingBrainABRVersion": 3,
+                    "streamingBrainVersion": 2,
+                    "sync": False,
+                    "transcoderActiveVideoSessions": 0,
+                    "transcoderAudio": True,
+                    "transcoderVideo": True,
+                    "updatedAt": 1700000000,
+                    "updater": True,
+                    "version": "1.41.3.9314",
+                    "voiceSearch": True,
+                }
+            },
+        )
+
     @route("GET", r"/identity")
     def identity(self, request: FakeRequest) -> FakeResponse:
         # Answers without a token, like a real server, so clients can probe connections.
         return self.answer(request, {"MediaContainer": {"size": 0, "claimed": True, "machineIdentifier": self.state["machineIdentifier"], "version": "1.41.3.9314"}})
+
+    @route("GET", r"/library/?")
+    def library_root(self, request: FakeRequest) -> FakeResponse:
+        """The library's directory list ([P-spec] getLibraryItems on /library): python-plexapi's
+        `server.library` reads it before anything else in the library."""
+        self.require_token(request)
+        directories = [
+            {"key": "sections", "title": "Library Sections"},
+            {"key": "recentlyAdded", "title": "Recently Added Content"},
+            {"key": "onDeck", "title": "On Deck Content"},
+        ]
+        return self.answer(request, {"MediaContainer": {"size": len(directories), "allowSync": False, "identifier": LIBRARY_IDENTIFIER,
+                                                        "mediaTagPrefix": "/system/bundle/media/flags/", "mediaTagVersion": 1700000000,
+                                                        "title1": "Plex Library", "Directory": directories}})
 
     @route("GET", r"/library/sections")
     @route("GET", r"/library/sections/all")
