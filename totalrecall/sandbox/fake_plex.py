@@ -59,12 +59,19 @@ def _errors(status: int, code: int, message: str) -> FakeHTTPError:
     return FakeHTTPError(status, {"errors": [{"code": code, "message": message, "status": status}]})
 
 
+_DIRECTORY_TYPES = ("show", "season", "artist", "album", "collection")
+
+
 def _xml(tag: str, value: Any) -> str:
     """A Plex XML element: scalars become attributes, lists of objects child elements (the default format)."""
     if isinstance(value, list):
         return "".join(_xml(tag, item) for item in value)
     if not isinstance(value, Mapping):
         return f"<{tag} value={quoteattr(str(value))}/>"
+    if tag == "Metadata":
+        # "Metadata" is JSON's name for a container's items; in XML each item is a <Video> (movie, episode)
+        # or a <Directory> (show, season), and python-plexapi picks its class by that tag and the type.
+        tag = "Directory" if value.get("type") in _DIRECTORY_TYPES else "Video"
     attributes = "".join(
         f" {key}={quoteattr(str(int(v) if isinstance(v, bool) else v))}"
         for key, v in value.items()
