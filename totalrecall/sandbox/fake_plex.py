@@ -927,6 +927,18 @@ class PlexServerFake(_PlexFake):
             raise FakeHTTPError(404, "<html><body>404 Not Found</body></html>")
         return self.answer(request, {"MediaContainer": {"size": 1, "identifier": LIBRARY_IDENTIFIER, "Metadata": [self._out(record, True)]}})
 
+    @route("GET", r"/library/metadata/(?P<key>\d+)/allLeaves")
+    def all_leaves(self, request: FakeRequest, key: str) -> FakeResponse:
+        """A show's episodes ([P-spec] /library/metadata/{id}/allLeaves): python-plexapi's Show.episodes()."""
+        self.require_token(request)
+        record = self.state["items"].get(key)
+        if record is None:
+            raise FakeHTTPError(404, "<html><body>404 Not Found</body></html>")
+        leaves = sorted(self._leaves(record), key=lambda leaf: (leaf.get("parentIndex") or 0, leaf.get("index") or 0))
+        guids = request.arg("includeGuids") == "1"
+        return self.page(request, [self._out(leaf, guids) for leaf in leaves],
+                         {"identifier": LIBRARY_IDENTIFIER, "key": key, "title1": record["title"]})
+
     @route("PUT", r"/:/rate")
     @route("GET", r"/:/rate")
     def rate(self, request: FakeRequest) -> FakeResponse:
