@@ -427,6 +427,11 @@ def _cloud_metadata(entry: CatalogueEntry, guids: bool) -> dict[str, Any]:
         "publicPagesURL": f"https://watch.plex.tv/{entry.kind.value}/{entry.ids.slug or key}",
         "userState": True,
     }
+    if entry.kind is Kind.SHOW:
+        # Discover describes a show with its season and episode counts; python-plexapi's Show reads
+        # childCount while it loads a watchlist entry and, without it, tries to reload the entry.
+        meta["childCount"] = len({e.season for e in entry.episodes})
+        meta["leafCount"] = len(entry.episodes)
     if guids:
         meta["Guid"] = _guid_list(entry)
     return meta
@@ -570,6 +575,21 @@ class PlexMetadataFake(_PlexFake):
 
     def _titles(self) -> dict[str, CatalogueEntry]:
         return _cloud_titles(self.catalogue)
+
+    @route("GET", r"/")
+    def root(self, request: FakeRequest) -> FakeResponse:
+        """The provider's description. python-plexapi opens the metadata host as a server (`PlexServer(METADATA,
+        token)`, which reads `/`) before it hands out any watchlist or Discover search result."""
+        self.require_token(request)
+        provider = {
+            "identifier": "tv.plex.provider.metadata",
+            "title": "Plex Metadata",
+            "types": "movie,show,season,episode",
+            "protocols": "",
+            "Feature": [{"type": "metadata", "key": "/library/metadata"}, {"type": "match", "key": "/library/metadata/matches"}],
+        }
+        return self.answer(request, {"MediaContainer": {"size": 1, "friendlyName": "Plex Metadata", "identifier": "tv.plex.provider.metadata",
+                                                        "machineIdentifier": "tv.plex.provider.metadata", "Provider": [provider]}})
 
     @route("GET", r"/library/sections/watchlist(?:/.*)?")
     @route("PUT", r"/actions/(?:addToWatchlist|removeFromWatchlist)")
