@@ -487,7 +487,9 @@ class PlexDiscoverFake(_PlexFake):
         self.require_token(request)
         self.require_client(request)
         titles = self._titles()
-        libtype = request.arg("libtype")
+        # `type` is 1 (movie) or 2 (show) as [P-old] documents and python-plexapi sends it; `libtype` is kept
+        # for clients that name the kind.
+        libtype = {"1": "movie", "2": "show"}.get(request.arg("type") or "", request.arg("libtype"))
         sort = request.arg("sort") or "watchlistedAt:desc"
         records = [r for r in self.state["watchlist"] if r["key"] in titles]
         field, _, direction = sort.partition(":")
