@@ -930,10 +930,17 @@ class PlexServerFake(_PlexFake):
         default = "1" if found["type"] == "movie" else "2"
         wanted = {"1": "movie", "2": "show", "3": "season", "4": "episode"}.get(request.arg("type") or default)
         guids = request.arg("includeGuids") == "1"
+        # Field filters of a section listing ([P-spec] getLibraryItems): `title` matches titles containing
+        # it, `guid` the item's own guid. python-plexapi's section.get(title) and library.search(guid=...)
+        # rely on them and take the first item answered.
+        title = (request.arg("title") or "").lower()
+        guid = request.arg("guid")
         items = [
             self._out(record, guids)
             for record in self.state["items"].values()
             if record["librarySectionID"] == section and record["type"] == wanted
+            and (not title or title in str(record.get("title", "")).lower())
+            and (guid is None or record.get("guid") == guid)
         ]
         return self.page(
             request,
