@@ -45,6 +45,8 @@ VIP_LIMITS = {"watchlist": 5000, "ratings": 20000, "history": 100000}
 # per second for POST/PUT/DELETE, AUTHED_API_GET_LIMIT 1000 GETs per 5 minutes. Stated here from the docs,
 # not taken from the client's pacing, so a client that paces wrongly meets Trakt's 429s.
 DOCUMENTED_RATE_LIMITS = RateLimits({"read": Limit(1000, 300.0), "write": Limit(1, 1.0)})
+# A user's own pages: /users/{slug|me}/…; "settings", "likes" and "requests" are the account's pages, not users.
+_USER = r"/users/(?P<user_id>(?!settings$|likes$|requests$)[^/]+)"
 _SECTIONS = {"movie": "movies", "show": "shows", "season": "seasons", "episode": "episodes"}
 _KINDS = {plural: kind for kind, plural in _SECTIONS.items()}
 _POLL_SLACK = 0.5  # polls closer than half the interval are "slow down"
@@ -494,8 +496,9 @@ class FakeTrakt(FakeService):
         return copy.deepcopy(self._user(request)[1]["activities"])
 
     @route("GET", r"/sync/watchlist(?:/(?P<type_>movies|shows|seasons|episodes|all))?(?:/(?P<sort>rank|added|released|title))?")
-    def watchlist(self, request: FakeRequest, type_: str | None = None, sort: str | None = None) -> FakeResponse:
-        library = self._user(request)[1]
+    @route("GET", _USER + r"/watchlist(?:/(?P<type_>movies|shows|seasons|episodes|all))?(?:/(?P<sort>rank|added|released|title))?")
+    def watchlist(self, request: FakeRequest, type_: str | None = None, sort: str | None = None, user_id: str = "me") -> FakeResponse:
+        library = self._user(request, user_id)[1]
         kinds = {_KINDS[t] for t in self._types(type_, ("movies", "shows", "seasons", "episodes"))}
         rows = [row for row in library["watchlist"] if row["ref"]["type"] in kinds]
         items = [
@@ -507,16 +510,18 @@ class FakeTrakt(FakeService):
         return response
 
     @route("GET", r"/sync/ratings(?:/(?P<type_>movies|shows|seasons|episodes|all))?(?:/(?P<rating>10|[1-9]))?")
-    def ratings(self, request: FakeRequest, type_: str | None = None, rating: str | None = None) -> FakeResponse:
-        library = self._user(request)[1]
+    @route("GET", _USER + r"/ratings(?:/(?P<type_>movies|shows|seasons|episodes|all))?(?:/(?P<rating>10|[1-9]))?")
+    def ratings(self, request: FakeRequest, type_: str | None = None, rating: str | None = None, user_id: str = "me") -> FakeResponse:
+        library = self._user(request, user_id)[1]
         kinds = {_KINDS[t] for t in self._types(type_, ("movies", "shows", "seasons", "episodes"))}
         rows = [r for r in library["ratings"] if r["ref"]["type"] in kinds and (rating is None or r["rating"] == int(rating))]
         rows.sort(key=lambda r: r["rated_at"], reverse=True)
         return self._page(request, [{"rated_at": r["rated_at"], "rating": r["rating"], **self._render(r["ref"])} for r in rows])
 
     @route("GET", r"/sync/history(?:/(?P<type_>movies|shows|seasons|episodes))?(?:/(?P<item_id>\d+))?")
-    def history(self, request: FakeRequest, type_: str | None = None, item_id: str | None = None) -> FakeResponse:
-        library = self._user(request)[1]
+    @route("GET", _USER + r"/history(?:/(?P<type_>movies|shows|seasons|episodes))?(?:/(?P<item_id>\d+))?")
+    def history(self, request: FakeRequest, type_: str | None = None, item_id: str | None = None, user_id: str = "me") -> FakeResponse:
+        library = self._user(request, user_id)[1]
         kinds = {_KINDS[t] for t in self._types(type_, ("movies", "episodes"))} if type_ not in ("shows", "seasons") else {"episode"}
         start, end = parse_time(request.arg("start_at")), parse_time(request.arg("end_at"))
         rows = []
@@ -532,6 +537,53 @@ class FakeTrakt(FakeService):
         rows.sort(key=lambda p: p["watched_at"], reverse=True)
         items = [{"id": p["id"], "watched_at": p["watched_at"], "action": p["action"], **self._render(p["ref"])} for p in rows]
         return self._page(request, items)
+
+    @route("GET", _USER)
+    def profile(self, request: FakeRequest, user_id: str) -> Any:
+        """A user's profile ([T-apiary] Users > Profile): python-pytrakt's User(name) reads it first."""
+        user, _library = self._user(request, user_id)
+        return {"username": user, "private": False, "name": user.title(), "vip": True, "vip_ep": False,
+                "ids": {"slug": user}}
+
+    @route("GET", r"/sync/watched/(?P<type_>movies|shows)")
+    @route("GET", _USER + r"/watched/(?P<type_>movies|shows)")
+    def watched(self, request: FakeRequest, type_: str, user_id: str = "me") -> FakeResponse:
+        """Plays summed per title ([T-apiary] Sync > Get watched, Users > Get watched): movies with their
+        plays and last watch; shows with seasons[].episodes[] (python-pytrakt's User.watched_movies)."""
+        library = self._user(request, user_id)[1]
+        titles: dict[int, dict[str, Any]] = {}
+        for play in sorted(library["history"], key=lambda p: p["watched_at"]):
+            ref = play["ref"]
+            if type_ == "movies" and ref["type"] == "movie":
+                row = titles.setdefault(ref["trakt"], {"plays": 0, **self._render(ref)})
+                row["plays"] += 1
+                row["last_watched_at"] = row["last_updated_at"] = play["watched_at"]
+            elif type_ == "shows" and ref["type"] == "episode":
+                episode = self._entry(ref)
+                if episode.show is None:
+                    continue
+                row = titles.setdefault(episode.show.ids.trakt or 0, {"plays": 0, "reset_at": None, "show": self._media(episode.show),
+                                                                     "seasons": []})
+                row["plays"] += 1
+                row["last_watched_at"] = row["last_updated_at"] = play["watched_at"]
+                season = next((s for s in row["seasons"] if s["number"] == episode.season), None)
+                if season is None:
+                    season = {"number": episode.season, "episodes": []}
+                    row["seasons"].append(season)
+                leaf = next((e for e in season["episodes"] if e["number"] == episode.number), None)
+                if leaf is None:
+                    leaf = {"number": episode.number, "plays": 0}
+                    season["episodes"].append(leaf)
+                leaf["plays"] += 1
+                leaf["last_watched_at"] = play["watched_at"]
+        rows = []
+        for row in titles.values():
+            row.pop("type", None)
+            rows.append(row)
+        # "Pagination Optional": everything unless page or limit is sent.
+        if request.arg("page") is None and request.arg("limit") is None:
+            return FakeResponse(200, rows)
+        return self._page(request, rows)
 
     @route("GET", r"/users/(?P<user_id>[^/]+)/comments(?:/(?P<comment_type>all|reviews|shouts))?(?:/(?P<type_>all|movies|shows|seasons|episodes|lists))?")
     def user_comments(self, request: FakeRequest, user_id: str, comment_type: str | None = None, type_: str | None = None) -> FakeResponse:
