@@ -320,8 +320,27 @@ class FakeTrakt(FakeService):
         return body
 
     # -- media ---------------------------------------------------------------------------------------------
-    def _lookup(self, kind: str, ids: Any) -> dict[str, Any] | None:
-        """A library reference for a sync object's ids (Trakt's order: trakt, imdb, tmdb, tvdb, slug)."""
+    def _lookup(self, kind: str, ids: Any, obj: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """A library reference for a sync object's ids (Trakt's order: trakt, imdb, tmdb, tvdb, slug), then,
+        for a movie or show `obj` none of whose ids is known, its title + year, then its title alone
+        ([T-apiary] Sync intro). python-pytrakt's TVShow.to_json nests its ids one level too deep
+        ({"ids": {"ids": {...}}}) and is matched by Trakt through that fallback."""
+        found = self._lookup_ids(kind, ids)
+        if found is None and obj is not None and kind in ("movie", "show"):
+            found = self._lookup_title(kind, obj.get("title"), obj.get("year"))
+        return found
+
+    def _lookup_title(self, kind: str, title: Any, year: Any) -> dict[str, Any] | None:
+        if not isinstance(title, str) or not title.strip():
+            return None
+        named = [e for e in self.catalogue if e.kind is Kind(kind) and e.title.lower() == title.strip().lower() and e.ids.trakt is not None]
+        dated = [e for e in named if year is not None and e.year == year]
+        for candidates in (dated, named):
+            if candidates:
+                return {"type": kind, "trakt": candidates[0].ids.trakt}
+        return None
+
+    def _lookup_ids(self, kind: str, ids: Any) -> dict[str, Any] | None:
         if not isinstance(ids, Mapping):
             return None
         if kind == "season":
@@ -665,9 +684,9 @@ class FakeTrakt(FakeService):
         for kind, obj in self._objects(body):
             seasons = obj.get("seasons") if kind == "show" else None
             if not seasons or not isinstance(seasons, list):
-                targets.append((kind, self._lookup(kind, obj.get("ids")), obj, None))
+                targets.append((kind, self._lookup(kind, obj.get("ids"), obj), obj, None))
                 continue
-            show_ref = self._lookup("show", obj.get("ids"))
+            show_ref = self._lookup("show", obj.get("ids"), obj)
             show = self.catalogue.get("trakt", show_ref["trakt"], Kind.SHOW) if show_ref is not None else None
             for season in seasons:
                 if not isinstance(season, dict):
