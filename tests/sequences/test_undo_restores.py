@@ -6,7 +6,6 @@ so the next sync read every title the undo took back as "removed on purpose" and
 
 from __future__ import annotations
 
-import collections
 import json
 from pathlib import Path
 
@@ -26,23 +25,6 @@ WORLDS = {
 }
 
 
-def _titles(problems: tuple[str, ...]) -> list[str]:
-    return [problem.split(": ")[1] for problem in problems if problem.count(": ") >= 2]
-
-
-def _unchanged(before: dict, after: dict, allowed: list[str]) -> dict[str, object]:
-    """Per service and data type, the entries that differ, less those the undo said it could not restore."""
-    diff: dict[str, object] = {}
-    for service, types in before.items():
-        for data_type, held in types.items():
-            now = after[service][data_type]
-            gone = collections.Counter(held) - now
-            new = now - collections.Counter(held)
-            if gone or new:
-                diff[f"{service} {data_type}"] = {"gone": sorted(gone), "new": sorted(new)}
-    return {key: value for key, value in diff.items() if not allowed or str(value) and key.split()[0] not in allowed}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("world_name", [
     "trakt+simkl",
@@ -58,7 +40,7 @@ def test_sync_undo_sync_restores_every_service(world_name: str, tmp_path: Path) 
         assert first.exit_code == 0 and first.planned > 0 and first.run_id, first
         undone = world.undo(first.run_id)
         restored = world.holdings()
-        not_restored = [p for p in undone.problems]
+        not_restored = list(undone.problems)
         exact = _differences(before, restored, not_restored)
         assert exact == {}, (exact, undone.problems)
         last = world.sync()
