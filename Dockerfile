@@ -41,7 +41,7 @@ RUN apt-get update \
 
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /opt/bin/ /usr/local/bin/
-RUN /opt/venv/bin/python -c 'from totalrecall.cli import default_pipeline; assert default_pipeline().is_file()'
+RUN /opt/venv/bin/python -c 'from totalrecall.pipeline.running import default_pipeline; assert default_pipeline().is_file()'
 
 # A fixed numeric uid, so a host folder mounted at /app can be made writable for it (chown 10001).
 RUN groupadd --gid 10001 totalrecall \
