@@ -210,3 +210,20 @@ def test_a_dry_run_writes_no_outbox_file(tmp_path: Path) -> None:
     assert report.exit_code == 0
     assert outboxes(tmp_path) == []
     assert any(plan.target == "letterboxd" and plan.adds for plan in report.plans)
+
+
+def test_two_runs_within_one_second_get_their_own_outboxes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import totalrecall.sources.letterboxd as letterboxd
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return datetime(2026, 11, 30, 7, 48, 27, tzinfo=UTC)
+
+    monkeypatch.setattr(letterboxd, "datetime", FrozenClock)
+    first, second = service(tmp_path, OLD), service(tmp_path, OLD)
+    first.outbox.mkdir(parents=True)
+    # The second run starts in the same second as the first: it must neither share nor overwrite its outbox.
+    assert (first.outbox.name, second.outbox.name) == ("20261130-074827", "20261130-074827-2")
+    second.outbox.mkdir()
+    assert second.outbox.name == "20261130-074827-2"  # chosen once per run, not again at every write

@@ -261,7 +261,7 @@ class LetterboxdService(Service):
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
         self._export: Export | None = None
-        self._run = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        self._outbox: Path | None = None
 
     @property
     def path(self) -> Path:
@@ -269,7 +269,13 @@ class LetterboxdService(Service):
 
     @property
     def outbox(self) -> Path:
-        return self.context.paths.base / "data" / "outbox" / self.context.name / self._run
+        """This run's own folder: two runs within one second must not share (or overwrite) an outbox."""
+        if self._outbox is None:
+            root = self.context.paths.base / "data" / "outbox" / self.context.name
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            candidates = (root / (stamp if n == 1 else f"{stamp}-{n}") for n in range(1, 1000))
+            self._outbox = next(path for path in candidates if not path.exists())
+        return self._outbox
 
     def check_ready(self) -> None:
         if not self.path.exists():
