@@ -30,7 +30,7 @@ def _env(base: Path) -> dict[str, str]:
 def test_start_foreground_runs_syncs_on_a_one_minute_schedule(files_base, monkeypatch, fake_time) -> None:
     start = datetime(2026, 11, 25, 10, 0, 30, tzinfo=UTC)
     fake = fake_time(start, end=datetime(2026, 11, 25, 10, 3, 10, tzinfo=UTC))
-    monkeypatch.setattr(daemon, "time_source", fake)
+    monkeypatch.setattr(daemon.loop, "time_source", fake)
     result = CliRunner().invoke(cli, ["start", "--foreground", "--schedule", "* * * * *"])
     assert result.exit_code == 0, result.output
     log = (files_base.base / "logs" / "totalrecall.log").read_text()
@@ -57,7 +57,7 @@ def test_start_uses_tz_when_config_names_no_zone_and_can_skip_the_startup_sync(
     config.write_text(config.read_text().replace('timezone = "UTC"\n', "").replace("0 */6 * * *", "0 9 * * *"))
     monkeypatch.setenv("TZ", "America/New_York")
     start = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)  # 10:00 EST, the day before DST starts
-    monkeypatch.setattr(daemon, "time_source", fake_time(start, end=start))
+    monkeypatch.setattr(daemon.loop, "time_source", fake_time(start, end=start))
     result = CliRunner().invoke(cli, ["start", "--foreground", "--no-startup-sync"])
     assert result.exit_code == 0, result.output
     log = (files_base.base / "logs" / "totalrecall.log").read_text()

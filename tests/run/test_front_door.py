@@ -33,7 +33,8 @@ def test_nothing_but_the_entry_point_imports_cli() -> None:
 
 
 def test_daemon_and_pipeline_do_not_import_cli_or_each_other_back() -> None:
-    assert not any(name.startswith("totalrecall.cli") for name in _imports(PACKAGE / "daemon.py"))
+    for path in (PACKAGE / "daemon").rglob("*.py"):
+        assert not any(name.startswith("totalrecall.cli") for name in _imports(path)), path
     for path in (PACKAGE / "pipeline").rglob("*.py"):
         assert not {"totalrecall.daemon", "totalrecall.cli"} & _imports(path), path
 
