@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-import collections
 import json
 import logging
-import math
 import os
 import re
 import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http import HTTPStatus
-from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 from requests.structures import CaseInsensitiveDict
 
-from totalrecall.http import Limit, RateLimits, verb_class
+from totalrecall.http import RateLimits
+from totalrecall.sandbox.fakeexchange import (
+    FakeHTTPError,
+    FakeRequest,
+    FakeResponse,
+    LoggedRequest,
+    reason_phrase,
+    route,
+)
+from totalrecall.sandbox.faults import Fault, Faults
+from totalrecall.sandbox.ratelimit import RateLimiter
 
 __all__ = [
     "CONTROL_PREFIX",
@@ -44,49 +50,6 @@ _log = logging.getLogger("totalrecall.sandbox")
 
 CONTROL_PREFIX = "/__fake__"
 
-_Handler = TypeVar("_Handler", bound=Callable[..., Any])
-
-
-def route(method: str, pattern: str) -> Callable[[_Handler], _Handler]:
-    """Mark a FakeService method as the handler of METHOD + path regex (matched against the whole path).
-
-    Named groups are passed to the handler as keyword arguments:
-    `def watchlist(self, request, type): ...`. A method may carry several @route marks.
-    """
-
-    def mark(handler: _Handler) -> _Handler:
-        marks: list[tuple[str, str]] = list(getattr(handler, "_fake_routes", []))
-        marks.append((method.upper(), pattern))
-        handler._fake_routes = marks  # type: ignore[attr-defined]
-        return handler
-
-    return mark
-
-
-@attrs.define
-class FakeResponse:
-    """What a handler answers. `body`: JSON-able data (sent as JSON), str (text), bytes (raw) or None."""
-
-    status: int = 200
-    body: Any = None
-    headers: Mapping[str, str] = attrs.field(factory=dict)
-
-    def encode(self) -> tuple[bytes, dict[str, str]]:
-        headers = dict(self.headers)
-        lower = {key.lower() for key in headers}
-        if self.body is None:
-            payload, kind = b"", None
-        elif isinstance(self.body, bytes):
-            payload, kind = self.body, "application/octet-stream"
-        elif isinstance(self.body, str):
-            payload, kind = self.body.encode(), "text/plain; charset=utf-8"
-        else:
-            payload, kind = json.dumps(self.body).encode(), "application/json"
-        if kind is not None and "content-type" not in lower:
-            headers["Content-Type"] = kind
-        return payload, headers
-
-
 def _emptied(body: Any) -> Any:
     """The same answer with every list in it empty (a list answer, or an object of lists such as Simkl's)."""
     if isinstance(body, list):
@@ -94,250 +57,6 @@ def _emptied(body: Any) -> Any:
     if isinstance(body, dict):
         return {key: [] if isinstance(value, list) else value for key, value in body.items()}
     return body
-
-
-class FakeHTTPError(Exception):
-    """Raised by a handler (or FakeRequest) to answer with an error status and a JSON body at once."""
-
-    def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(f"{status}")
-        self.response = FakeResponse(
-            status, body if body is not None else {"error": _reason(status)}, headers or {}
-        )
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
-@attrs.frozen
-class FakeRequest:
-    """One request as a handler sees it."""
-
-    method: str
-    path: str
-    query: Mapping[str, list[str]]
-    headers: CaseInsensitiveDict[str]
-    body: bytes
-    client: str = ""
-
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        """The first value of query parameter `name`."""
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    def json(self) -> Any:
-        """The body parsed as JSON; a malformed body answers 400 (raises FakeHTTPError)."""
-        try:
-            return json.loads(self.body.decode("utf-8") or "null")
-        except (UnicodeDecodeError, ValueError):
-            raise FakeHTTPError(400, {"error": "bad_request", "message": "malformed JSON body"}) from None
-
-    def form(self) -> dict[str, str]:
-        """The body as form fields (first value of each)."""
-        fields = parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
-        return {key: values[0] for key, values in fields.items()}
-
-    @property
-    def cookies(self) -> dict[str, str]:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(self.headers.get("Cookie", ""))
-        except Exception:  # noqa: BLE001 - a malformed Cookie header means no cookies, as browsers treat it
-            return {}
-        return {name: morsel.value for name, morsel in jar.items()}
-
-    @property
-    def bearer(self) -> str | None:
-        """The token of an `Authorization: Bearer <token>` header."""
-        value = self.headers.get("Authorization", "")
-        if not value.lower().startswith("bearer "):
-            return None
-        return value[7:].strip() or None
-
-
-@attrs.frozen
-class LoggedRequest:
-    """One request in the log. Header values are kept as sent (secrets too): tests inspect them."""
-
-    time: float
-    method: str
-    path: str
-    query: Mapping[str, list[str]]
-    headers: Mapping[str, str]
-    body: bytes
-    status: int | None  # None when no answer was sent (the "down" or "truncated_body" fault)
-
-
-FAULT_KINDS = (
-    "server_error",
-    "rate_limit",
-    "slow",
-    "truncated_body",
-    "non_json_body",
-    "expired_token",
-    "down",
-    "empty_list",
-)
-
-
-@attrs.define
-class Fault:
-    """A switch that applies to the next `remaining` matching requests (None: until cleared)."""
-
-    kind: str
-    remaining: int | None = 1
-    method: str | None = None
-    path: re.Pattern[str] | None = None
-    status: int = 503
-    retry_after: int = 1
-    seconds: float = 0.0
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method.upper() != method:
-            return False
-        return self.path is None or self.path.search(path) is not None
-
-
-class Faults:
-    """The fault switches of one fake; tests call these directly or POST them to /__fake__/faults.
-
-    Each takes `method` and `path` (a regex searched in the path) to narrow which requests it hits.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: list[Fault] = []
-
-    def add(
-        self,
-        kind: str,
-        n: int | None = 1,
-        *,
-        method: str | None = None,
-        path: str | None = None,
-        **options: Any,
-    ) -> Fault:
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
-        fault = Fault(kind, n, method, re.compile(path) if path else None, **options)
-        with self._lock:
-            self._active.append(fault)
-        return fault
-
-    def server_error_burst(self, n: int, status: int = 503, **match: Any) -> Fault:
-        return self.add("server_error", n, status=status, **match)
-
-    def rate_limit_burst(self, n: int, retry_after: int = 1, **match: Any) -> Fault:
-        """429 with `Retry-After: retry_after` (unscaled seconds, as the real service would send)."""
-        return self.add("rate_limit", n, retry_after=retry_after, **match)
-
-    def slow(self, seconds: float, n: int | None = 1, **match: Any) -> Fault:
-        """Delay answers by `seconds` of real time (not scaled: it exists to trip client timeouts)."""
-        return self.add("slow", n, seconds=seconds, **match)
-
-    def truncated_body(self, n: int, **match: Any) -> Fault:
-        """Announce the full Content-Length, send half the body, close the connection."""
-        return self.add("truncated_body", n, **match)
-
-    def non_json_body(self, n: int, **match: Any) -> Fault:
-        """Answer with the route's status but an HTML error page instead of its JSON."""
-        return self.add("non_json_body", n, **match)
-
-    def expired_token(self, n: int, **match: Any) -> Fault:
-        """Answer as the fake answers an expired token (FakeService.expired_token_response)."""
-        return self.add("expired_token", n, **match)
-
-    def empty_list(self, n: int | None = None, **match: Any) -> Fault:
-        """Answer a list with an empty list (status and headers kept): a service that "lost" the library."""
-        return self.add("empty_list", n, **match)
-
-    def down(self, n: int | None = None, **match: Any) -> Fault:
-        """Close the connection without answering (the client sees a connection error)."""
-        return self.add("down", n, **match)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._active.clear()
-
-    @property
-    def active(self) -> list[Fault]:
-        with self._lock:
-            return list(self._active)
-
-    def take(self, method: str, path: str) -> list[Fault]:
-        """The faults that apply to this request, each counted down once (and dropped when spent).
-
-        Every matching `slow` applies; of the others only the oldest matching one, so switches set one
-        after another play out one after another (three 503s, then a 429, ...).
-        """
-        taken: list[Fault] = []
-        with self._lock:
-            for fault in list(self._active):
-                if not fault.matches(method, path):
-                    continue
-                if fault.kind != "slow" and any(other.kind != "slow" for other in taken):
-                    continue
-                taken.append(fault)
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._active.remove(fault)
-        return taken
-
-
-class RateLimiter:
-    """Answers "wait N seconds" once a bucket's documented limit is exceeded, per key (user or token).
-
-    Time scale, on both sides: the window lasts `period_seconds * time_scale` of real time, and the
-    Retry-After sent is the *unscaled* documented value, ceil((time until a slot frees) / time_scale),
-    at least 1. A client with the same RateLimits.time_scale sleeps Retry-After * time_scale, which is
-    then at least the real time left. Requests are counted over the window shortened by `slack` (a share
-    of it, but at least `min_slack_seconds` and at most half of it): a pacing client sends them a full
-    window apart, yet thread scheduling can make them arrive a few milliseconds closer together, which
-    matters once time_scale shrinks a 1 s window to 10 ms.
-    """
-
-    def __init__(
-        self,
-        limits: RateLimits,
-        clock: Callable[[], float] = time.time,
-        slack: float = 0.1,
-        min_slack_seconds: float = 0.005,
-    ) -> None:
-        self.limits = limits
-        self.clock = clock
-        self.slack = slack
-        self.min_slack_seconds = min_slack_seconds
-        self._lock = threading.Lock()
-        self._seen: dict[tuple[str, str], collections.deque[float]] = {}
-
-    def check(self, method: str, key: str = "") -> int | None:
-        """Record a request; None if it is within the limit, else the Retry-After value to send."""
-        bucket = verb_class(method)
-        limit: Limit | None = self.limits.buckets.get(bucket)
-        if limit is None:
-            return None
-        window = limit.period_seconds * self.limits.time_scale
-        counted = window - min(max(window * self.slack, self.min_slack_seconds), window / 2)
-        now = self.clock()
-        with self._lock:
-            seen = self._seen.setdefault((bucket, key), collections.deque())
-            while seen and seen[0] <= now - counted:
-                seen.popleft()
-            if len(seen) < limit.calls:
-                seen.append(now)
-                return None
-            left = seen[0] + window - now
-        scale = self.limits.time_scale or 1.0
-        return max(1, math.ceil(left / scale))
-
-    def reset(self) -> None:
-        with self._lock:
-            self._seen.clear()
 
 
 class _Server(ThreadingHTTPServer):
@@ -566,7 +285,7 @@ class FakeService:
             if fault.kind == "server_error":
                 return FakeResponse(
                     fault.status,
-                    f"<html><body>{fault.status} {_reason(fault.status)}</body></html>",
+                    f"<html><body>{fault.status} {reason_phrase(fault.status)}</body></html>",
                     {"Content-Type": "text/html"},
                 )
             if fault.kind == "expired_token":
@@ -579,7 +298,7 @@ class FakeService:
                 return FakeResponse(429, {"error": "rate_limited"}, {"Retry-After": str(retry_after)})
         found = self._find(request.method, request.path)
         if isinstance(found, int):
-            return FakeResponse(found, {"error": _reason(found)})
+            return FakeResponse(found, {"error": reason_phrase(found)})
         handler, groups = found
         try:
             with self.lock:
