@@ -1,0 +1,93 @@
+"""Reading and writing config.toml: TOML syntax errors located by line and column, the 0600 file."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from totalrecall.config.converter import converter
+from totalrecall.config.parsing import parse_settings
+from totalrecall.config.paths import atomic_write_text
+from totalrecall.config.sections import SchedulerSettings, Settings, default_timezone
+from totalrecall.errors import ConfigError
+
+__all__ = ["CONFIG_MODE", "defaults", "load_settings", "save_settings", "to_toml", "toml_error_position"]
+
+CONFIG_MODE = 0o600  # config.toml holds OAuth client secrets
+
+
+def toml_error_position(error: tomllib.TOMLDecodeError, text: str) -> tuple[int, int]:
+    """(line, column) of a TOML syntax error; Python 3.11's tomllib only states it in the message."""
+    found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+    if found:
+        return int(found.group(1)), int(found.group(2))
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def _toml_message(error: tomllib.TOMLDecodeError) -> str:
+    return re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)$", "", str(error))
+
+
+def load_settings(
+    path: Path,
+    *,
+    required: bool = False,
+    environ: Mapping[str, str] = os.environ,
+    service_types: Iterable[str] | None = None,
+) -> Settings:
+    """Settings from config.toml; a missing file gives the defaults (every service off) unless `required`."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(f"config.toml not found at {path}; run `totalrecall config`") from None
+        return defaults(environ)
+    except OSError as error:
+        raise ConfigError(f"config.toml: cannot read {path}: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"config.toml: not UTF-8 text (byte {error.start})") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line, column = toml_error_position(error, text)
+        raise ConfigError(f"config.toml:{line}:{column}: {_toml_message(error)}") from None
+    return parse_settings(document, environ=environ, service_types=service_types)
+
+
+def defaults(environ: Mapping[str, str] = os.environ) -> Settings:
+    return Settings(scheduler=SchedulerSettings(timezone=default_timezone(environ)))
+
+
+def _plain(section: Any) -> dict[str, Any]:
+    # TOML has no null: an unset optional is simply left out.
+    return {key: value for key, value in converter.unstructure(section).items() if value is not None}
+
+
+def to_toml(settings: Settings) -> str:
+    """config.toml text that loads back into equal settings."""
+    sources: dict[str, Any] = {"imdb": _plain(settings.imdb), "plex": _plain(settings.plex)}
+    for name in sorted(settings.instances):
+        sources[name] = settings.service_options(name)
+    document = {
+        "trakt": _plain(settings.trakt),
+        "simkl": _plain(settings.simkl),
+        "sources": sources,
+        "resolution": _plain(settings.resolution),
+        "sync": _plain(settings.sync),
+        "scheduler": _plain(settings.scheduler),
+    }
+    return "# TotalRecall settings; secrets and tokens live in credentials.toml\n\n" + tomli_w.dumps(document)
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    atomic_write_text(Path(path), to_toml(settings), mode=CONFIG_MODE)
