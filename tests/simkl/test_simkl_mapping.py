@@ -12,8 +12,8 @@ from totalrecall import registries
 from totalrecall.errors import ConfigError
 from totalrecall.model import DataType, Ids, Kind
 from totalrecall.resolve import statusmaps  # noqa: F401 - registers the simkl status map
-from totalrecall.sources.simkl import _status_map
 from totalrecall.sources.simkl.mapping import entries_from, ids_from, record_key
+from totalrecall.sources.simkl.service import _status_map
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "simkl"
 
