@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import collections
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import attrs
 import requests
-import requests_cache
 
 from totalrecall import __version__
-from totalrecall.config.paths import make_private_dir, private_file
 from totalrecall.errors import AuthError, SourceError
+from totalrecall.httpcache import DEFAULT_REDACT, is_account_answer, make_cached_session
 from totalrecall.logsetup import TRACE, register_secrets
+from totalrecall.pacing import (
+    TRAKT_RATE_LIMITS,
+    Limit,
+    RateLimits,
+    TokenBucket,
+    parse_retry_after,
+    verb_class,
+)
 from totalrecall.redaction import mask, redact
 
 __all__ = [
@@ -51,22 +52,6 @@ __all__ = [
 _log = logging.getLogger("totalrecall.http")
 
 DEFAULT_USER_AGENT = f"TotalRecall/{__version__} (+https://github.com/totalrecall)"
-
-# Header names and query/body parameters that carry secrets on at least one of the services.
-DEFAULT_REDACT: tuple[str, ...] = (
-    "Authorization",
-    "trakt-api-key",
-    "simkl-api-key",
-    "X-Plex-Token",
-    "Cookie",
-    "Set-Cookie",
-    "client_id",
-    "client_secret",
-    "access_token",
-    "refresh_token",
-    "code",
-    "password",
-)
 
 # Headers that carry a secret on at least one service; they go to the origin they were meant for only.
 # requests itself strips only Authorization on a change of host, and keeps every one of them on a
@@ -109,142 +94,6 @@ def _never_sent(error: Exception) -> bool:
 class AmbiguousWriteError(SourceError):
     """A request that must not be applied twice failed after it was sent: it may or may not have happened."""
 
-# A timedelta below zero makes every stored response stale at once, so each request is sent again
-# (conditionally when the stored response has an ETag or Last-Modified), yet every response is still
-# written. expire_after=0 would not do: requests-cache skips writing responses without validators then.
-_ALWAYS_STALE = timedelta(seconds=-1)
-
-
-# Answers about the account and its credentials, on every service: OAuth device codes, PINs and tokens
-# (Trakt, Simkl), plex.tv PINs, the account, and resources, whose body lists each server's accessToken.
-# requests-cache redacts requests, never bodies, so these are kept out of the cache altogether.
-_ACCOUNT_PATHS = re.compile(
-    r"/oauth(/|$)|/api/v2/(resources|pins|user|users)(/|$)|/(token|tokens|signin)(/|$)", re.IGNORECASE
-)
-# A body naming one of these keys carries a credential, whatever the endpoint (defence in depth: a new
-# endpoint or a service's change of layout must not put a token on disk).
-_SECRET_BODY_KEYS = re.compile(
-    rb'"(accessToken|access_token|authToken|authenticationToken|refresh_token|refreshToken|client_secret)"\s*:'
-)
-
-
-def is_account_answer(response: requests.Response) -> bool:
-    """Whether `response` is an account or credential answer, which is never stored."""
-    if _ACCOUNT_PATHS.search(urlsplit(response.url or "").path):
-        return True
-    try:
-        body = response.content or b""
-    except (requests.RequestException, RuntimeError):
-        return True  # a body that cannot be read cannot be checked: not stored either
-    return bool(_SECRET_BODY_KEYS.search(body))
-
-
-def make_cached_session(
-    cache_dir: Path, redact: Sequence[str] = DEFAULT_REDACT, *, offline: bool = False
-) -> requests_cache.CachedSession:
-    """A requests-cache session stored in `cache_dir/http_cache.sqlite` (mode 0600, folder 0700).
-
-    Names in `redact` (headers, query and JSON/form body parameters) are left out of cache keys and
-    removed from what is stored, so keys stay the same when tokens change and no secret reaches disk.
-    Account and credential answers are never stored (`is_account_answer`), and entries are JSON, not
-    pickle, so a cache file someone could write to is data, never code that loading it would run.
-    Only GET/HEAD responses are stored. With `offline`, nothing is sent: stored responses are returned
-    however old they are, and a missing one comes back as a 504 (HttpClient reports it without retrying).
-    """
-    make_private_dir(cache_dir)
-    # SQLite gives its journal and WAL files the database file's mode, so 0600 here covers them too.
-    private_file(cache_dir / "http_cache.sqlite")
-    return requests_cache.CachedSession(
-        str(cache_dir / "http_cache"),
-        backend="sqlite",
-        serializer="json",
-        filter_fn=lambda response: not is_account_answer(response),
-        expire_after=_ALWAYS_STALE,
-        ignored_parameters=list(redact),
-        match_headers=False,
-        allowable_methods=("GET", "HEAD"),
-        only_if_cached=offline,
-        stale_if_error=offline,
-    )
-
-
-def verb_class(method: str) -> str:
-    """The rate-limit bucket of an HTTP method: "read" for GET/HEAD, "write" for everything else."""
-    return "read" if method.upper() in ("GET", "HEAD", "OPTIONS") else "write"
-
-
-@attrs.frozen
-class Limit:
-    """At most `calls` requests in any window of `period_seconds` (unscaled, as documented)."""
-
-    calls: int
-    period_seconds: float
-
-
-@attrs.frozen
-class RateLimits:
-    """Documented limits per verb class ("read", "write"); a class without a bucket is not paced.
-
-    `time_scale` shrinks every duration of the policy: 0.01 turns a 300 s window into 3 s, a 1 s
-    Retry-After into a 10 ms sleep and a 1 s backoff into 10 ms. The fakes take the same scale.
-    """
-
-    buckets: Mapping[str, Limit] = attrs.field(factory=dict)
-    time_scale: float = 1.0
-
-    def scaled(self, time_scale: float) -> RateLimits:
-        return attrs.evolve(self, time_scale=time_scale)
-
-
-TRAKT_RATE_LIMITS = RateLimits({"read": Limit(1000, 300.0), "write": Limit(1, 1.0)})
-
-
-class TokenBucket:
-    """Proactive pacing: `acquire()` waits until fewer than `capacity` calls fall in the last period.
-
-    It is a sliding window rather than a refilling bucket, so no window of `period_seconds` ever holds
-    more than `capacity` calls; a continuously refilling bucket could send up to twice that and trip a
-    server that counts calls per window.
-    """
-
-    def __init__(
-        self,
-        capacity: int,
-        period_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if capacity < 1 or period_seconds < 0:
-            raise ValueError("a token bucket needs capacity >= 1 and a period >= 0")
-        self.capacity = capacity
-        self.period_seconds = period_seconds
-        self._clock = clock
-        self._sleep = sleep
-        self._sent: collections.deque[float] = collections.deque()
-
-    def acquire(self) -> float:
-        """Take a slot, sleeping first if needed; returns the seconds slept."""
-        slept = 0.0
-        while True:
-            now = self._clock()
-            while self._sent and self._sent[0] <= now - self.period_seconds:
-                self._sent.popleft()
-            if len(self._sent) < self.capacity:
-                self._sent.append(now)
-                return slept
-            wait = self._sent[0] + self.period_seconds - now
-            self._sleep(wait)
-            slept += wait
-
-    def settle(self) -> None:
-        """Move the newest slot to now, once its request is answered.
-
-        Counting a call from when its answer came, not from when it was sent, keeps calls a full period
-        apart *at the server* whatever the network and thread scheduling did to the previous one.
-        """
-        if self._sent:
-            self._sent[-1] = max(self._sent[-1], self._clock())
-
 
 class HttpStatusError(SourceError):
     """A service answered with a status the caller did not expect (and that retrying would not fix)."""
@@ -254,26 +103,6 @@ class HttpStatusError(SourceError):
         super().__init__(service, f"answered {status} {reason}".rstrip() + f" at {where}")
         self.status = status
         self.response = response
-
-
-def parse_retry_after(
-    value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> float | None:
-    """Seconds to wait from a Retry-After header (integer seconds or an HTTP-date); None if absent or bad."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now()).total_seconds())
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
