@@ -20,7 +20,7 @@ from totalrecall.pipeline.validate import load_pipeline
 from totalrecall.sandbox.fake_imdb import FakeImdb
 from totalrecall.sources.base import ServiceContext
 from totalrecall.sources.imdb import ImdbService, actions
-from totalrecall.sources.imdb.browser import STARTED_PROFILES, BrowserSession, chromium_processes
+from totalrecall.sources.imdb.browser import STARTED_PROFILES, ImdbBrowser, chromium_processes
 
 pytestmark = pytest.mark.browser
 
@@ -212,7 +212,7 @@ def test_wrong_password_and_two_step_verification(fake: FakeImdb, tmp_path: Path
 
 def test_browser_is_quit_on_errors_and_interrupts(fake: FakeImdb) -> None:
     for failure in (RuntimeError("boom"), KeyboardInterrupt()):
-        session = BrowserSession({"site_url": fake.url, "no_sandbox": True}, wait_seconds=2)
+        session = ImdbBrowser({"site_url": fake.url, "no_sandbox": True}, wait_seconds=2)
         with pytest.raises(type(failure)), session:
             session.open("/", page="home")
             profile = str(session.profile_dir)

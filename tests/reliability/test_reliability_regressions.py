@@ -10,7 +10,7 @@ import requests
 from totalrecall.errors import SourceError
 from totalrecall.sandbox.fake_imdb import FakeImdb
 from totalrecall.sandbox.fake_plex import PlexServerFake
-from totalrecall.sources.imdb.browser import BrowserSession
+from totalrecall.sources.imdb.browser import ImdbBrowser
 from totalrecall.sources.plex.server import probe_server
 
 
@@ -35,7 +35,7 @@ def test_plex_server_that_drops_the_probe_is_unreachable() -> None:
 @pytest.mark.browser
 def test_imdb_page_answered_with_503_is_named_not_read_as_a_layout_change() -> None:
     # A 5xx page has none of the hooks: the connector waited wait_seconds, then blamed a layout change.
-    with FakeImdb() as fake, BrowserSession({"site_url": fake.url, "no_sandbox": True}, wait_seconds=30, time_scale=0.01) as session:
+    with FakeImdb() as fake, ImdbBrowser({"site_url": fake.url, "no_sandbox": True}, wait_seconds=30, time_scale=0.01) as session:
         fake.faults.server_error_burst(2, status=502, path="^/list/ratings$")
         session.open("/list/ratings", page="list")  # two 502s, then the page: retried
         fake.faults.server_error_burst(3, status=503, path="^/list/ratings$")

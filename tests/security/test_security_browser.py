@@ -13,7 +13,7 @@ from security.report import Findings
 
 from totalrecall.errors import SourceError
 from totalrecall.sources.imdb import browser
-from totalrecall.sources.imdb.browser import BrowserSession, browser_missing, chromium_processes
+from totalrecall.sources.imdb.browser import ImdbBrowser, browser_missing, chromium_processes
 
 _DAEMON_WITH_BROWSER = """
 import sys, time
@@ -21,12 +21,12 @@ from pathlib import Path
 from totalrecall import daemon
 from totalrecall.config.paths import Paths
 from totalrecall.sandbox.fake_imdb import FakeImdb
-from totalrecall.sources.imdb.browser import BrowserSession
+from totalrecall.sources.imdb.browser import ImdbBrowser
 
 base = Path(sys.argv[1])
 fake = FakeImdb().start()
 def sync_that_overstays():
-    session = BrowserSession({"site_url": fake.url, "no_sandbox": True}, wait_seconds=10).start()
+    session = ImdbBrowser({"site_url": fake.url, "no_sandbox": True}, wait_seconds=10).start()
     session.driver.get(fake.url)
     print(session.profile_dir, flush=True)
     time.sleep(120)
@@ -65,18 +65,18 @@ def test_forced_exit_quits_the_browser(tmp_path: Path, findings: Findings) -> No
 def test_root_without_no_sandbox_is_refused(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, findings: Findings
 ) -> None:
-    monkeypatch.setattr(browser.os, "geteuid", lambda: 0)
+    monkeypatch.setattr("os.geteuid", lambda: 0)  # what the shared browser session asks
     started = len(browser.STARTED_PROFILES)
     with pytest.raises(SourceError, match="sandbox cannot run as root.*no_sandbox = true"):
-        BrowserSession({"site_url": "http://127.0.0.1:9"}).start()
+        ImdbBrowser({"site_url": "http://127.0.0.1:9"}).start()
     assert len(browser.STARTED_PROFILES) == started  # refused before any profile folder or process
     caplog.set_level(logging.WARNING)
     for _ in range(3):
-        assert BrowserSession({"no_sandbox": True})._no_sandbox() is True  # noqa: SLF001
+        assert ImdbBrowser({"no_sandbox": True})._no_sandbox() is True  # noqa: SLF001
     warned = [r for r in caplog.records if "without its sandbox" in r.getMessage()]
     assert len(warned) <= 1  # once per process (a test before this one may have had it already)
-    monkeypatch.setattr(browser.os, "geteuid", lambda: 10001)
-    assert BrowserSession({})._no_sandbox() is False  # noqa: SLF001
+    monkeypatch.setattr("os.geteuid", lambda: 10001)
+    assert ImdbBrowser({})._no_sandbox() is False  # noqa: SLF001
     findings.record(
         "browser_sandbox_root",
         "refused before Chromium starts, naming `no_sandbox = true` under [sources.imdb]; with it, one warning "

@@ -16,7 +16,7 @@ from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import atomic_write_text
 from totalrecall.model import Kind, Review, format_time
 from totalrecall.sources.imdb import selectors as sel
-from totalrecall.sources.imdb.browser import BrowserSession
+from totalrecall.sources.imdb.browser import ImdbBrowser
 
 __all__ = [
     "TitleState",
@@ -52,7 +52,7 @@ class TitleState:
     kind: Kind | None
 
 
-def open_title(session: BrowserSession, imdb_id: str) -> TitleState:
+def open_title(session: ImdbBrowser, imdb_id: str) -> TitleState:
     session.open(f"/title/{imdb_id}/", page="title")
     found = session.first_of([sel.USER_RATING, sel.NOT_FOUND])
     if found is sel.NOT_FOUND:
@@ -63,7 +63,7 @@ def open_title(session: BrowserSession, imdb_id: str) -> TitleState:
     return read_title(session, imdb_id)
 
 
-def read_title(session: BrowserSession, imdb_id: str) -> TitleState:
+def read_title(session: ImdbBrowser, imdb_id: str) -> TitleState:
     # The controls hydrate after the page: wait for the rating widget to settle on rated or unrated,
     # and for the watchlist loader to go, before trusting what they show.
     shown = session.first_of([sel.USER_RATING_SCORE, sel.USER_RATING_UNRATED])
@@ -91,7 +91,7 @@ def read_title(session: BrowserSession, imdb_id: str) -> TitleState:
     return TitleState(rating, on_watchlist, watched, _kind(session))
 
 
-def _kind(session: BrowserSession) -> Kind | None:
+def _kind(session: ImdbBrowser) -> Kind | None:
     for script in session.find_all(sel.TITLE_JSON_LD):
         try:
             data = json.loads(script.get_attribute("textContent") or "{}")
@@ -102,7 +102,7 @@ def _kind(session: BrowserSession) -> Kind | None:
     return None
 
 
-def set_rating(session: BrowserSession, imdb_id: str, value: int) -> bool:
+def set_rating(session: ImdbBrowser, imdb_id: str, value: int) -> bool:
     """Rate through the star control; True once a reload shows the rating."""
     state = open_title(session, imdb_id)
     if state.rating == value:
@@ -116,7 +116,7 @@ def set_rating(session: BrowserSession, imdb_id: str, value: int) -> bool:
     return open_title(session, imdb_id).rating == value
 
 
-def remove_rating(session: BrowserSession, imdb_id: str) -> bool:
+def remove_rating(session: ImdbBrowser, imdb_id: str) -> bool:
     state = open_title(session, imdb_id)
     if state.rating is None:
         return True
@@ -128,7 +128,7 @@ def remove_rating(session: BrowserSession, imdb_id: str) -> bool:
     return open_title(session, imdb_id).rating is None
 
 
-def set_watchlist(session: BrowserSession, imdb_id: str, wanted: bool) -> bool:
+def set_watchlist(session: ImdbBrowser, imdb_id: str, wanted: bool) -> bool:
     state = open_title(session, imdb_id)
     if state.on_watchlist == wanted:
         return True
@@ -138,7 +138,7 @@ def set_watchlist(session: BrowserSession, imdb_id: str, wanted: bool) -> bool:
     return open_title(session, imdb_id).on_watchlist == wanted
 
 
-def set_checkin(session: BrowserSession, imdb_id: str, wanted: bool) -> bool:
+def set_checkin(session: ImdbBrowser, imdb_id: str, wanted: bool) -> bool:
     state = open_title(session, imdb_id)
     if state.watched == wanted:
         return True
@@ -148,7 +148,7 @@ def set_checkin(session: BrowserSession, imdb_id: str, wanted: bool) -> bool:
     return open_title(session, imdb_id).watched == wanted
 
 
-def _settled(session: BrowserSession, check: Any, hook: sel.Hook, since: float) -> None:
+def _settled(session: ImdbBrowser, check: Any, hook: sel.Hook, since: float) -> None:
     """Wait for the control to show the new state before reloading (the request runs in the page).
 
     A refused request ends the wait at once: the control will not change, and the reload shows it.
@@ -159,7 +159,7 @@ def _settled(session: BrowserSession, check: Any, hook: sel.Hook, since: float) 
         log.debug("imdb: %s did not change in place; checking after a reload", hook.where)
 
 
-def _refused(session: BrowserSession, status: object, imdb_id: str) -> None:
+def _refused(session: ImdbBrowser, status: object, imdb_id: str) -> None:
     # True is a settled control; a number >= 400 is the status IMDb refused the write with.
     if isinstance(status, int) and not isinstance(status, bool) and status >= 400:
         log.warning("imdb: IMDb answered %s to a write%s; checking after a reload", status,
@@ -220,7 +220,7 @@ def _headline(text: str) -> str:
     return first[:60].rsplit(" ", 1)[0] + "…"
 
 
-def submit_review(session: BrowserSession, imdb_id: str, review: Review, ledger: ReviewLedger) -> None:
+def submit_review(session: ImdbBrowser, imdb_id: str, review: Review, ledger: ReviewLedger) -> None:
     """Fill in and submit the review form once; the caller confirms on the user's reviews pages."""
     session.open(review_form_url(session.site_url, imdb_id), page="review form")
     session.type_into(sel.REVIEW_HEADLINE, _headline(review.text))

@@ -15,7 +15,7 @@ import click
 from totalrecall.config.paths import Paths, atomic_write_text
 from totalrecall.errors import AuthError
 from totalrecall.sources.imdb import selectors as sel
-from totalrecall.sources.imdb.browser import BrowserSession
+from totalrecall.sources.imdb.browser import ImdbBrowser
 
 __all__ = ["PASSWORD_KEY", "EXPORT_FILE_HINT", "CookieJar", "sign_in", "config_imdb"]
 
@@ -57,14 +57,14 @@ class CookieJar:
         self.path.unlink(missing_ok=True)
 
 
-def signed_in(session: BrowserSession, timeout: float | None = None) -> bool:
+def signed_in(session: ImdbBrowser, timeout: float | None = None) -> bool:
     found = session.first_of([sel.ACCOUNT_MENU, sel.CAPTCHA], timeout=timeout)
     if found is sel.CAPTCHA:
         session.stop_at_captcha()
     return found is sel.ACCOUNT_MENU
 
 
-def sign_in(session: BrowserSession, username: str, password: str, jar: CookieJar) -> None:
+def sign_in(session: ImdbBrowser, username: str, password: str, jar: CookieJar) -> None:
     """Reuse the stored session cookie when it still works; otherwise sign in once through the form.
 
     A failed sign-in, a captcha or a two-step verification page stops at once: repeated attempts are

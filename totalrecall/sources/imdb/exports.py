@@ -21,7 +21,7 @@ from totalrecall.model import HistoryEntry, Ids, Item, Kind, Rating, WatchlistEn
 from totalrecall.resolve.normalizers import TEN_POINT, Normalizer
 
 if TYPE_CHECKING:
-    from totalrecall.sources.imdb.browser import BrowserSession
+    from totalrecall.sources.imdb.browser import ImdbBrowser
 
 __all__ = [
     "RATINGS_CLASSIC",
@@ -262,7 +262,7 @@ EXPORT_LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def request_and_download(
-    session: BrowserSession,
+    session: ImdbBrowser,
     list_name: str,
     destination: Path,
     *,
@@ -297,7 +297,7 @@ def request_and_download(
     )
 
 
-def _export_rows(session: BrowserSession, words: tuple[str, ...]) -> list:
+def _export_rows(session: ImdbBrowser, words: tuple[str, ...]) -> list:
     from totalrecall.sources.imdb import selectors as sel
 
     session.open("/exports/", page="exports")
@@ -311,7 +311,7 @@ def _export_rows(session: BrowserSession, words: tuple[str, ...]) -> list:
     return rows
 
 
-def _download(session: BrowserSession, button: object, destination: Path) -> Path:
+def _download(session: ImdbBrowser, button: object, destination: Path) -> Path:
     before = set(session.download_dir.iterdir())
     session.click_element(button)
     deadline = time.monotonic() + max(session.wait_seconds, 10.0)

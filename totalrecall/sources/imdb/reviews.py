@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 from totalrecall.model import Ids, Item, Kind, Review
 from totalrecall.sources.imdb import selectors as sel
-from totalrecall.sources.imdb.browser import BrowserSession
+from totalrecall.sources.imdb.browser import ImdbBrowser
 
 __all__ = ["user_id", "read_reviews", "parse_review_date"]
 
 _MAX_PAGES = 200
 
 
-def user_id(session: BrowserSession) -> str:
+def user_id(session: ImdbBrowser) -> str:
     """The account's ur… id: /profile redirects to /user/<id>/."""
     session.open("/profile", page="profile")
     found = session.wait_until(
@@ -35,7 +35,7 @@ def parse_review_date(text: str) -> datetime | None:
 
 
 def read_reviews(
-    session: BrowserSession, account: str, kind_of: Callable[[str], Kind | None]
+    session: ImdbBrowser, account: str, kind_of: Callable[[str], Kind | None]
 ) -> list[Review]:
     """Every review on the account's reviews pages, following the next-page link to the end."""
     found: list[tuple[str, str | None, str, datetime | None, bool]] = []

@@ -10,22 +10,9 @@ source and follow IMDb's markup conventions.
 
 from __future__ import annotations
 
-import attrs
+from totalrecall.browser import Hook
 
 __all__ = ["Hook", "ALL_HOOKS", "rate_star", "watched_button"]
-
-
-@attrs.frozen
-class Hook:
-    """A CSS selector with the page and control it stands for."""
-
-    page: str
-    control: str
-    css: str
-
-    @property
-    def where(self) -> str:
-        return f"{self.page}/{self.control}"
 
 
 # --- sign-in (Amazon "ap" form behind "Sign in with IMDb") --------------------------------------------

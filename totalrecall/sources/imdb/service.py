@@ -27,7 +27,7 @@ from totalrecall.registries import services
 from totalrecall.sources.base import Excluded, Service, ServiceContext, WriteResult
 from totalrecall.sources.imdb import actions, exports
 from totalrecall.sources.imdb.auth import PASSWORD_KEY, CookieJar, config_imdb, sign_in
-from totalrecall.sources.imdb.browser import BrowserSession, browser_missing
+from totalrecall.sources.imdb.browser import ImdbBrowser, browser_missing
 from totalrecall.sources.imdb.csvmode import FILE_KEYS, ExportFolder
 from totalrecall.sources.imdb.reviews import read_reviews, user_id
 
@@ -76,7 +76,7 @@ class ImdbService(Service):
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
-        self._session: BrowserSession | None = None
+        self._session: ImdbBrowser | None = None
         self._signed_in = False
         self._account: str | None = None
         self._held: dict[DataType, int] = {}
@@ -120,10 +120,10 @@ class ImdbService(Service):
         if problem:
             raise SourceError(self.context.name, problem)
 
-    def session(self) -> BrowserSession:
+    def session(self) -> ImdbBrowser:
         """The signed-in browser, started on first use and kept for the run (closed by close())."""
         if self._session is None:
-            self._session = BrowserSession(
+            self._session = ImdbBrowser(
                 self.settings, wait_seconds=float(self.settings.get("wait_seconds", 15.0)), service=self.context.name,
                 time_scale=self.context.time_scale,
             )
