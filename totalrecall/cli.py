@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from totalrecall import __version__
+from totalrecall.commandline import RootGroup, RunCommand, SummaryGroup, Verbosity, shown
 from totalrecall.errors import ConfigError, PipelineError, TotalRecallError
-from totalrecall.logsetup import TRACE, configure_logging, escape_controls, level_from, redact_text
+from totalrecall.logsetup import configure_logging, level_from
+
+if TYPE_CHECKING:
+    from totalrecall.pipeline.context import RunReport
 
 __all__ = ["main", "cli"]
 
@@ -21,80 +24,13 @@ log = logging.getLogger("totalrecall")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _State:
-    verbosity = 0
-
-
-def _shown(text: str) -> str:
-    """A line for the terminal: known secrets masked, control characters from service text escaped."""
-    return escape_controls(redact_text(text))
-
-
-_VERBOSITY_FLAGS = re.compile(r"^(-v+|-q|--verbose|--quiet)$")
-_OPTIONAL_VALUE_FLAGS = ("--dry-run", "--use-cache")
-
-
-class _Group(click.Group):
-    """The root command: -v/-vv/-q are accepted before or after the subcommand (`sync --ratings -vv`), and
-    every command's errors end here, as one line and an exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except TotalRecallError as error:
-            for problem in getattr(error, "problems", None) or [error.message]:
-                click.echo(f"error: {_shown(problem)}", err=True)
-            if _State.verbosity >= 2:
-                log.log(TRACE, "traceback", exc_info=True)
-            ctx.exit(error.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
-        except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a trace
-            _report_unexpected(error)
-            ctx.exit(1)
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        leading, rest = [], []
-        for position, arg in enumerate(args):
-            if arg == "--":
-                rest.extend(args[position:])
-                break
-            (leading if _VERBOSITY_FLAGS.match(arg) else rest).append(arg)
-        return super().parse_args(ctx, [*leading, *rest])
-
-
-def _report_unexpected(error: Exception) -> None:
-    """One line, secrets masked (a message may quote a URL with a token); the traceback only at -vv."""
-    first_line = (str(error).splitlines() or [""])[0]
-    click.echo(f"error: unexpected {type(error).__name__}: {_shown(first_line)}", err=True)
-    if _State.verbosity >= 2:
-        import traceback
-
-        click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
-    else:
-        log.debug("unexpected %s", type(error).__name__, exc_info=True)
-        click.echo("(run with -vv for the traceback)", err=True)
-
-
-class _RunCommand(click.Command):
-    """`--dry-run` and `--use-cache` take a value only as `--dry-run=SVC,..`, so they never swallow the
-    file name or flag that follows them (`run --dry-run FILE`)."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        args = [f"{arg}=*" if arg in _OPTIONAL_VALUE_FLAGS else arg for arg in args]
-        return super().parse_args(ctx, args)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="-v debug, -vv trace (HTTP too).")
 @click.option("-q", "--quiet", is_flag=True, help="Errors only.")
 @click.version_option(__version__, prog_name="totalrecall")
 def cli(verbose: int, quiet: bool) -> None:
     """Keep watchlist, ratings, reviews and watch history in sync across Trakt, Simkl, IMDb and Plex."""
-    _State.verbosity = verbose
+    Verbosity.level = verbose
     configure_logging(level_from(verbose, quiet))
 
 
@@ -139,7 +75,7 @@ def schema() -> None:
     click.echo(render_schema(), nl=False)
 
 
-@cli.group("config", invoke_without_command=True)
+@cli.group("config", cls=SummaryGroup, invoke_without_command=True)
 @click.pass_context
 def config_group(ctx: click.Context) -> None:
     """Without a subcommand: the interactive wizard (services, logins, preference, data types)."""
@@ -204,7 +140,7 @@ def _run_options(function: F) -> F:
 
 def _execute(pipeline_path: Path | None, *, dry_run: str | None, use_cache: str | None, force_full_sync: bool,
              allow_mass_removal: bool, wait: bool, data_types: tuple[Any, ...] | None = None,
-             time_scale: float = 1.0) -> int:
+             time_scale: float = 1.0) -> RunReport:
     from totalrecall.distribute.report import render_plan, render_summary
     from totalrecall.pipeline.context import RunOptions, selection
     from totalrecall.pipeline.running import run_pipeline
@@ -218,20 +154,20 @@ def _execute(pipeline_path: Path | None, *, dry_run: str | None, use_cache: str 
         time_scale=time_scale,
     )
     report = run_pipeline(pipeline_path, options=options, wait=wait)
-    click.echo(_shown(render_plan(report.plans)))
-    click.echo(_shown(render_summary(report)))
-    return report.exit_code
+    click.echo(shown(render_plan(report.plans)))
+    click.echo(shown(render_summary(report)))
+    return report
 
 
-@cli.command(cls=_RunCommand)
+@cli.command(cls=RunCommand)
 @click.argument("pipeline", type=click.Path(path_type=Path))
 @_run_options
 def run(pipeline: Path, **flags: Any) -> None:
     """Run one pipeline: collect, resolve, rules, filter, distribute."""
-    sys.exit(_execute(pipeline, **flags))
+    sys.exit(_execute(pipeline, **flags).exit_code)
 
 
-@cli.command(cls=_RunCommand)
+@cli.command(cls=RunCommand)
 @click.option("--watchlist", is_flag=True, help="Sync the watchlist.")
 @click.option("--ratings", is_flag=True, help="Sync ratings.")
 @click.option("--reviews", is_flag=True, help="Sync reviews.")
@@ -245,10 +181,10 @@ def sync(watchlist: bool, ratings: bool, reviews: bool, watch_history: bool, all
     chosen = [dt for dt, on in ((DataType.WATCHLIST, watchlist), (DataType.RATINGS, ratings),
                                 (DataType.REVIEWS, reviews), (DataType.WATCH_HISTORY, watch_history)) if on]
     data_types = tuple(DataType) if all_types else tuple(chosen) or None
-    sys.exit(_execute(None, data_types=data_types, **flags))
+    sys.exit(_execute(None, data_types=data_types, **flags).exit_code)
 
 
-@cli.group(invoke_without_command=True)
+@cli.group(cls=SummaryGroup, invoke_without_command=True)
 @click.option("--path", "folder", type=click.Path(path_type=Path), default=None,
               help="Sandbox folder (default: sandbox/ under the base path).")
 @click.option("--with", "names", default=None, metavar="NAME,..",
@@ -269,10 +205,13 @@ def sandbox(ctx: click.Context, folder: Path | None, names: str | None) -> None:
     click.echo(f"sandbox: {folder} ({', '.join(service.name for service in services)})")
     with running_fakes(folder, services, SANDBOX_TIME_SCALE):
         os.environ["TOTALRECALL_BASE_PATH"] = str(folder)
-        code = _execute(None, dry_run=None, use_cache=None, force_full_sync=False,
-                        allow_mass_removal=False, wait=False, time_scale=SANDBOX_TIME_SCALE)
-    click.echo("run `totalrecall sandbox` again: the second run plans no changes")
-    sys.exit(code)
+        report = _execute(None, dry_run=None, use_cache=None, force_full_sync=False,
+                          allow_mass_removal=False, wait=False, time_scale=SANDBOX_TIME_SCALE)
+    if report.wrote:
+        # Only a run that changed something has a second run to show (one that plans nothing).
+        again = "totalrecall sandbox" + (f" --path {folder}" if folder != _sandbox_folder(None) else "")
+        click.echo(f"run `{again}` again: the second run plans no changes")
+    sys.exit(report.exit_code)
 
 
 def _sandbox_folder(folder: Path | None) -> Path:

@@ -53,9 +53,12 @@ def test_full_sandbox_converges_in_two_runs(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "(trakt, simkl, imdb, plex)" in first.stdout
     assert "rating changes" in first.stdout and "plan: no changes" not in first.stdout
+    # The hint to run it again follows a run that changed something, and names the same folder.
+    assert f"run `totalrecall sandbox --path {tmp_path / 'sb'}` again" in first.stdout
     second = _totalrecall("sandbox", "--path", str(tmp_path / "sb"))
     assert second.returncode == 0, second.stderr
     assert "plan: no changes" in second.stdout
+    assert "again" not in second.stdout  # nothing changed: no second run to suggest
 
 
 @pytest.mark.slow

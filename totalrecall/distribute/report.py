@@ -34,7 +34,7 @@ def render_plan(plans: Sequence[TargetPlan]) -> str:
     ]
     total = sum(len(plan.adds) + len(plan.removals) for plan in plans)
     header = ["target", "data", "mode", "adds", "removals", "rating changes", "excluded"]
-    verdict = "plan: no changes" if total == 0 else f"plan: {total} changes"
+    verdict = "plan: no changes" if total == 0 else f"plan: {total} change{'' if total == 1 else 's'}"
     return f"{_table(header, rows)}\n{verdict}"
 
 

@@ -87,6 +87,11 @@ class RunReport:
     def exit_code(self) -> int:
         return 1 if self.failed else 0
 
+    @property
+    def wrote(self) -> bool:
+        """Whether any target accepted a change (a dry run never does)."""
+        return any(result.added or result.removed for result in self.results.values())
+
 
 @attrs.define
 class RunContext:
