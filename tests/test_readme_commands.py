@@ -41,6 +41,8 @@ def _totalrecall_argvs(line: str) -> Iterator[list[str]]:
     path, or `docker compose … run --rm totalrecall` (the image's entrypoint hands the rest to totalrecall)."""
     for part in re.split(r"&&|\||;", _without_comment(line)):
         words = shlex.split(part)
+        redirect = next((i for i, word in enumerate(words) if word[:1] in "<>" or word[:2] == "2>"), len(words))
+        words = words[:redirect]
         while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
             words = words[1:]
         if words[:2] == ["docker", "compose"] and "run" in words:
@@ -51,8 +53,15 @@ def _totalrecall_argvs(line: str) -> Iterator[list[str]]:
             yield words[1:]
 
 
+def _shell_lines() -> list[str]:
+    """Lines of ```sh blocks, and the `run:` steps of CI jobs in ```yaml blocks."""
+    lines = [line for block in _blocks(README, "sh") for line in block.splitlines()]
+    runs = [found for block in _blocks(README, "yaml") for found in re.findall(r"^\s*- run: (.*)$", block, re.M)]
+    return lines + runs
+
+
 def _shell_commands() -> list[list[str]]:
-    return [argv for block in _blocks(README, "sh") for line in block.splitlines() for argv in _totalrecall_argvs(line)]
+    return [argv for line in _shell_lines() for argv in _totalrecall_argvs(line)]
 
 
 def _synopses() -> list[str]:
@@ -108,7 +117,9 @@ def test_every_readme_shell_command_line_is_accepted(tmp_path: Path, monkeypatch
     runner = CliRunner()
     env = {"TOTALRECALL_BASE_PATH": str(tmp_path / "base")}
     for argv in _shell_commands():
-        words = [match for word in argv for match in (sorted(glob.glob(word)) if "*" in word else [word])]
+        # `[--full]` is optional: run without it (the synopsis check below knows it); globs as a shell expands them.
+        words = [match for word in argv if not word.startswith("[")
+                 for match in (sorted(glob.glob(word)) if "*" in word else [word])]
         run_as_is = bool(words) and words[0] in _READ_ONLY
         shown = words if run_as_is else [*words, "--help"]
         result = runner.invoke(cli, shown, env=env, input="")
