@@ -13,7 +13,7 @@ import click
 from totalrecall import __version__
 from totalrecall.commandline import RootGroup, RunCommand, SummaryGroup, Verbosity, shown
 from totalrecall.errors import ConfigError, PipelineError, TotalRecallError
-from totalrecall.logsetup import configure_logging, level_from
+from totalrecall.logsetup import configure_logging, level_from, log_directives, logger_levels
 
 if TYPE_CHECKING:
     from totalrecall.pipeline.context import RunReport
@@ -31,7 +31,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 def cli(verbose: int, quiet: bool) -> None:
     """Keep watchlist, ratings, reviews and watch history in sync across Trakt, Simkl, IMDb and Plex."""
     Verbosity.level = verbose
-    configure_logging(level_from(verbose, quiet))
+    Verbosity.loggers = logger_levels(verbose, quiet)
+    configure_logging(level_from(verbose, quiet), loggers=Verbosity.loggers)
+    if not (verbose or quiet):
+        for problem in log_directives()[2]:
+            log.warning("%s", problem)
 
 
 @cli.command()
@@ -40,6 +44,13 @@ def cli(verbose: int, quiet: bool) -> None:
               help="Print each pipeline merged with config.toml (what will run, every default filled in) as YAML.")
 def validate(pipelines: tuple[Path, ...], effective: bool) -> None:
     """Check pipeline files; every problem is reported as FILE:LINE:COL: $.path: message."""
+    loaded = _load_pipelines(pipelines, echo_ok=not effective)
+    if effective:
+        _print_effective(loaded)
+
+
+def _load_pipelines(pipelines: tuple[Path, ...], *, echo_ok: bool = False) -> list[Any]:
+    """Every file checked, every problem of every file reported at once (PipelineError), before anything runs."""
     from totalrecall.pipeline.validate import load_pipeline
 
     problems: list[str] = []
@@ -50,12 +61,11 @@ def validate(pipelines: tuple[Path, ...], effective: bool) -> None:
         except PipelineError as error:
             problems.extend(error.problems)
         else:
-            if not effective:
+            if echo_ok:
                 click.echo(f"{path}: ok")
     if problems:
         raise PipelineError(problems[0], problems)
-    if effective:
-        _print_effective(loaded)
+    return loaded
 
 
 def _print_effective(pipelines: list[Any]) -> None:
@@ -160,11 +170,18 @@ def _execute(pipeline_path: Path | None, *, dry_run: str | None, use_cache: str 
 
 
 @cli.command(cls=RunCommand)
-@click.argument("pipeline", type=click.Path(path_type=Path))
+@click.argument("pipelines", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PIPELINE...")
 @_run_options
-def run(pipeline: Path, **flags: Any) -> None:
-    """Run one pipeline: collect, resolve, rules, filter, distribute."""
-    sys.exit(_execute(pipeline, **flags).exit_code)
+def run(pipelines: tuple[Path, ...], **flags: Any) -> None:
+    """Run pipelines one after another: collect, resolve, rules, filter, distribute."""
+    # All of them are checked first: a mistake in the second file never shows after the first has written.
+    _load_pipelines(pipelines)
+    codes = []
+    for path in pipelines:
+        if len(pipelines) > 1:
+            click.echo(f"== {path}")
+        codes.append(_execute(path, **flags).exit_code)
+    sys.exit(max(codes))
 
 
 @cli.command(cls=RunCommand)
@@ -235,9 +252,9 @@ def sandbox_serve(where: tuple[Path, list[str] | None]) -> None:
 @click.option("--cache", is_flag=True, help="data/cache and data/state (collect cache, baselines, plans).")
 @click.option("--credentials", is_flag=True, help="Tokens and passwords in credentials.toml.")
 @click.option("--timestamps", is_flag=True, help="The last-sync timestamps (next sync considers everything).")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", "-y", is_flag=True, help="Clear credentials without asking (needed without a terminal).")
 def clear(everything: bool, cache: bool, credentials: bool, timestamps: bool, yes: bool) -> None:
-    """Remove exactly what the flags name."""
+    """Remove exactly what the flags name; only credentials (--credentials, --all) are asked about first."""
     from totalrecall.clearing import clear_paths
 
     if not (everything or cache or credentials or timestamps):
@@ -247,8 +264,14 @@ def clear(everything: bool, cache: bool, credentials: bool, timestamps: bool, ye
     paths = Paths.from_environment()
     what = [name for name, on in (("cache", cache or everything), ("credentials", credentials or everything),
                                   ("timestamps", timestamps or everything)) if on]
-    if not yes and not click.confirm(f"clear {', '.join(what)} under {paths.base}?"):
-        raise click.Abort()
+    # A sync rebuilds caches and timestamps; logins it cannot: only those are worth a question.
+    if "credentials" in what and not yes:
+        flag = "--all" if everything else "--credentials"
+        if not sys.stdin.isatty():
+            raise ConfigError(f"clear {flag} removes every login in {paths.credentials_file}: add --yes to confirm"
+                              " (there is no terminal to ask on)")
+        if not click.confirm(f"clear {', '.join(what)} under {paths.base}? Every service will need its login again"):
+            raise click.Abort()
     for line in clear_paths(paths, what):
         click.echo(line)
 
@@ -286,7 +309,7 @@ def start(schedule: str | None, no_startup_sync: bool, foreground: bool | None) 
         sys.exit(daemon.serve(paths, options))
 
     def file_only() -> None:
-        configure_logging(level, stderr=False)
+        configure_logging(level, stderr=False, loggers=Verbosity.loggers)
         add_file_logging(paths.log_file)
 
     pid = daemon.start_background(paths, options, file_only)

@@ -17,9 +17,11 @@ log = logging.getLogger("totalrecall")
 
 
 class Verbosity:
-    """How many -v the root command was given: the error handler shows a traceback only at -vv."""
+    """How many -v the root command was given (the error handler shows a traceback only at -vv), and the
+    per-logger levels it configured (the daemon configures its log file with the same)."""
 
     level = 0
+    loggers: dict[str, int] = {}  # noqa: RUF012 - one invocation's state, set once by the root command
 
 
 def shown(text: str) -> str:

@@ -28,6 +28,8 @@ __all__ = [
     "DailyFileHandler",
     "JsonFormatter",
     "level_from",
+    "logger_levels",
+    "log_directives",
 ]
 
 TRACE = 5
@@ -44,6 +46,9 @@ _LEVEL_NAMES = {
 }
 
 _secrets: set[str] = set()
+_NOISY = ("urllib3", "requests_cache", "selenium", "charset_normalizer")
+# Loggers given a level by the last configure_logging(), so that the next call can undo what it leaves out.
+_configured_loggers: dict[str, int] = {}
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
@@ -102,22 +107,54 @@ class JsonFormatter(logging.Formatter):
         return redact_text(json.dumps(document, ensure_ascii=False))
 
 
+def _directive_spec(environ: Mapping[str, str]) -> tuple[str, str]:
+    """The variable that decides (TOTALRECALL_LOG before RUST_LOG) and its value."""
+    for variable in ("TOTALRECALL_LOG", "RUST_LOG"):
+        value = environ.get(variable, "").strip()
+        if value:
+            return variable, value
+    return "", ""
+
+
+def log_directives(environ: Mapping[str, str] = os.environ) -> tuple[int | None, dict[str, int], list[str]]:
+    """RUST_LOG-style directives (`debug`, `totalrecall=debug,urllib3=info`, `totalrecall::http=trace`):
+    the level of everything not named, the level per named logger, and the parts that are neither."""
+    default: int | None = None
+    loggers: dict[str, int] = {}
+    ignored: list[str] = []
+    variable, value = _directive_spec(environ)
+    for part in value.replace(" ", ",").split(","):
+        if not part:
+            continue
+        name, _, level = part.rpartition("=")
+        level_number = _LEVEL_NAMES.get(level.strip().lower())
+        if level_number is None:
+            ignored.append(f"{variable}: ignored {part!r} (levels: {', '.join(_LEVEL_NAMES)})")
+        elif name.strip():
+            loggers[name.strip().replace("::", ".")] = level_number
+        else:
+            default = level_number
+    return default, loggers, ignored
+
+
 def level_from(verbosity: int, quiet: bool, environ: Mapping[str, str] = os.environ) -> int:
-    """-q and -v/-vv win over TOTALRECALL_LOG, which wins over RUST_LOG; the default is info."""
+    """-q and -v/-vv win over TOTALRECALL_LOG, which wins over RUST_LOG; the default is info. Only a bare
+    level in the variable counts here; named loggers' levels come from `logger_levels`."""
     if quiet:
         return logging.ERROR
     if verbosity >= 2:
         return TRACE
     if verbosity == 1:
         return logging.DEBUG
-    for variable in ("TOTALRECALL_LOG", "RUST_LOG"):
-        value = environ.get(variable, "").strip().lower()
-        # RUST_LOG may hold directives such as "totalrecall=debug"; take the last level named.
-        for part in reversed(value.replace(",", " ").split()):
-            name = part.rsplit("=", 1)[-1]
-            if name in _LEVEL_NAMES:
-                return _LEVEL_NAMES[name]
-    return logging.INFO
+    default, _loggers, _ignored = log_directives(environ)
+    return logging.INFO if default is None else default
+
+
+def logger_levels(verbosity: int, quiet: bool, environ: Mapping[str, str] = os.environ) -> dict[str, int]:
+    """Per-logger levels from the environment's directives; none when -v/-vv/-q set the level of everything."""
+    if quiet or verbosity:
+        return {}
+    return log_directives(environ)[1]
 
 
 def json_wanted(environ: Mapping[str, str] = os.environ) -> bool:
@@ -139,8 +176,10 @@ def configure_logging(
     json_lines: bool | None = None,
     handler: logging.Handler | None = None,
     stderr: bool = True,
+    loggers: Mapping[str, int] | None = None,
 ) -> None:
-    """Route the `totalrecall` loggers to stderr (or `handler`); HTTP libraries only speak at trace.
+    """Route the `totalrecall` loggers to stderr (or `handler`); HTTP libraries only speak at trace, unless
+    `loggers` (from `logger_levels`: `urllib3=info`) gives a logger a level of its own.
 
     With `stderr=False` and no handler nothing is attached here; `add_file_logging` adds the daemon's file.
     """
@@ -153,8 +192,14 @@ def configure_logging(
         root.addHandler(_prepare(handler or logging.StreamHandler(sys.stderr), json_lines, "%H:%M:%S"))
     root.setLevel(level)
     noisy_level = logging.DEBUG if level <= TRACE else logging.WARNING
-    for noisy in ("urllib3", "requests_cache", "selenium", "charset_normalizer"):
+    for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(noisy_level)
+    for name in set(_configured_loggers) - set(loggers or {}) - set(_NOISY):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    for name, named_level in (loggers or {}).items():
+        logging.getLogger(name).setLevel(named_level)
+    _configured_loggers.clear()
+    _configured_loggers.update(loggers or {})
 
 
 _ROTATED = re.compile(r"^(?P<stem>.+)\.(?P<day>\d{4}-\d{2}-\d{2})(\.\d+)?$")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -197,15 +198,41 @@ def test_clear_removes_exactly_what_it_says(base: Path, flag: str, gone: set[str
     assert (base / "config.toml").read_text() == '[sync]\nsync_reviews = false\n'
 
 
-def test_clear_asks_first_unless_yes(base: Path) -> None:
+def test_clear_cache_and_timestamps_need_no_question(base: Path) -> None:
     made = _populate(base)
-    refused = CliRunner().invoke(cli, ["clear", "--all"], input="n\n")
-    assert refused.exit_code == 1 and "Aborted" in refused.output
+    cleared = CliRunner().invoke(cli, ["clear", "--cache", "--timestamps"])  # no input: nothing is asked
+    assert cleared.exit_code == 0, cleared.output
+    assert "?" not in cleared.output and not made["collect"].exists()
+    assert set(CredentialStore(base / "credentials.toml").keys()) == {"trakt_access_token", "plex_token"}
+
+
+@pytest.mark.parametrize("flag", ["--credentials", "--all"])
+def test_clear_credentials_without_a_terminal_needs_yes_and_says_so(base: Path, flag: str) -> None:
+    made = _populate(base)
+    refused = CliRunner().invoke(cli, ["clear", flag])
+    assert refused.exit_code == 2
+    assert refused.output.strip() == (f"error: clear {flag} removes every login in {base / 'credentials.toml'}: "
+                                      "add --yes to confirm (there is no terminal to ask on)")
     assert all(path.exists() for path in made.values())
     assert len(CredentialStore(base / "credentials.toml").keys()) == 4
-    accepted = CliRunner().invoke(cli, ["clear", "--cache"], input="y\n")
-    assert accepted.exit_code == 0 and f"clear cache under {base}?" in accepted.output
-    assert not made["collect"].exists()
+
+
+def test_clear_credentials_on_a_terminal_asks_first(base: Path) -> None:
+    from support.terminal import Terminal
+
+    made = _populate(base)
+    with Terminal(["clear", "--all"], base) as refused:
+        refused.expect(rf"clear cache, credentials, timestamps under {re.escape(str(base))}\? .*\[y/N\]: ")
+        refused.line("n")
+        assert refused.finish() == 1
+    assert all(path.exists() for path in made.values())
+    assert len(CredentialStore(base / "credentials.toml").keys()) == 4
+    with Terminal(["clear", "--credentials"], base) as accepted:
+        accepted.expect(r"\[y/N\]: ")
+        accepted.line("y")
+        assert accepted.finish() == 0
+    assert set(CredentialStore(base / "credentials.toml").keys()) == {
+        "last_sync_timestamp_trakt_ratings", "last_sync_timestamp_plex_watchlist"}
 
 
 def test_clear_without_a_flag_is_a_usage_error(base: Path) -> None:

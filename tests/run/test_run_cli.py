@@ -104,6 +104,18 @@ def test_sync_flags_narrow_data_types(tmp_path: Path) -> None:
     assert set(rows) == {"ratings"}
 
 
+def test_sync_flags_win_over_config_switches_however_many_are_given(tmp_path: Path) -> None:
+    # Regression: `--watchlist --reviews` dropped reviews when `sync_reviews = false`, `--reviews` alone did not.
+    folder = tmp_path / "sb"
+    prepare_sandbox(folder, SHELVES)
+    config = folder / "config.toml"
+    config.write_text(config.read_text().replace("sync_reviews = true", "sync_reviews = false"))
+    for flags, expected in ((["--watchlist", "--reviews"], {"watchlist", "reviews"}), (["--reviews"], {"reviews"})):
+        result = _invoke(["sync", *flags, "--dry-run"], folder)
+        assert result.exit_code == 0, result.output
+        assert {line.split()[1] for line in _plan_lines(result.output) if line.startswith("shelf_")} == expected
+
+
 def test_broken_config_is_one_line_exit_2_and_credentials_untouched(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[sync]\nmax_removal_share = 1.5\n")
     credentials = tmp_path / "credentials.toml"
@@ -139,3 +151,24 @@ def test_use_cache_without_dry_run_writes_nothing_to_replayed_targets(tmp_path: 
     assert replay.exit_code == 0, replay.output
     assert "read from the cache, so nothing was written to it" in replay.output
     assert _fingerprint(folder / "libraries") == libraries
+
+
+def test_run_takes_several_pipelines_in_turn_and_checks_them_all_first(tmp_path: Path) -> None:
+    folder = tmp_path / "sb"
+    prepare_sandbox(folder, SHELVES)
+    libraries = _fingerprint(folder / "libraries")
+    ratings, watchlist, broken = (tmp_path / name for name in ("ratings.yaml", "watchlist.yaml", "broken.yaml"))
+    for path, data in ((ratings, "ratings"), (watchlist, "watchlist")):
+        path.write_text(f"version: 1\ndata: [{data}]\nsteps:\n  - collect: {{}}\n  - resolve: {{}}\n  - distribute: {{}}\n")
+    broken.write_text("version: 1\nsteps:\n  - colect: {}\n")
+
+    refused = _invoke(["run", str(ratings), str(broken)], folder)
+    assert refused.exit_code == 2 and f"{broken}:3:5" in refused.output
+    assert _fingerprint(folder / "libraries") == libraries  # the good first file did not run either
+
+    both = _invoke(["run", "--dry-run", str(ratings), str(watchlist)], folder)
+    assert both.exit_code == 0, both.output
+    sections = both.output.split("== ")[1:]
+    assert [section.splitlines()[0] for section in sections] == [str(ratings), str(watchlist)]
+    for section, data in zip(sections, ("ratings", "watchlist"), strict=True):
+        assert {line.split()[1] for line in _plan_lines(section) if line.startswith("shelf_")} == {data}

@@ -129,11 +129,9 @@ class RunContext:
 
     @property
     def data_types(self) -> tuple[DataType, ...]:
-        """The pipeline's data types, narrowed by the command line (`sync --ratings`)."""
-        chosen = self.pipeline.data or ()
-        if self.options.data_types:
-            chosen = tuple(dt for dt in chosen if dt in self.options.data_types) or self.options.data_types
-        return chosen
+        """The pipeline's data types, or exactly those the command line names (`sync --watchlist --reviews`):
+        flags win over config.toml's [sync] switches, however many are given."""
+        return self.options.data_types or self.pipeline.data or ()
 
     @property
     def max_removal_share(self) -> float:
