@@ -130,8 +130,48 @@ def test_connection_error_is_retried() -> None:
 @responses.activate
 def test_connection_errors_exhaust_retries() -> None:
     responses.get(f"{BASE}/y", body=requests.ConnectionError("refused"))
-    with pytest.raises(SourceError, match=r"^trakt: gave up after 3 attempts: ConnectionError at GET /y$"):
+    with pytest.raises(SourceError, match=r"^trakt: gave up after 3 attempts: cannot reach api.example.test: "
+                                          r"ConnectionError at GET /y$"):
         client(Sleeps(), max_retries=2).get_json("/y")
+
+
+def test_an_unreachable_service_says_host_and_why_at_once_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    caplog.set_level(logging.INFO, logger="totalrecall")
+    unreachable = HttpClient("trakt", f"http://127.0.0.1:{port}", requests.Session(), sleep=Sleeps())
+    with pytest.raises(SourceError, match=rf"gave up after 6 attempts: cannot reach 127.0.0.1:{port}: connection refused"):
+        unreachable.get_json("/sync/ratings")
+    said = [record.getMessage() for record in caplog.records if record.levelno >= logging.INFO]
+    # Once, before the first backoff: not after the last of several silent ones.
+    assert said == [f"trakt: cannot reach 127.0.0.1:{port}: connection refused; retrying 5 more times"]
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (requests.ConnectionError(
+            "HTTPSConnectionPool(host='api.trakt.tv', port=443): Max retries exceeded with url: /sync (Caused by "
+            "NameResolutionError(\"<urllib3.connection.HTTPSConnection object at 0x7f>: Failed to resolve "
+            "'api.trakt.tv' ([Errno -2] Name or service not known)\"))"), "name not resolved"),
+        (requests.ConnectionError("... (Caused by NewConnectionError('...: Failed to establish a new connection: "
+                                  "[Errno 111] Connection refused'))"), "connection refused"),
+        (requests.ConnectionError("('Connection aborted.', RemoteDisconnected('Remote end closed connection'))"),
+         "connection dropped"),
+        (requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+         "TLS certificate not trusted"),
+        (requests.ConnectTimeout("connect timed out"), "connection timed out"),
+        (requests.ReadTimeout("read timed out"), "no answer in time"),
+        (requests.exceptions.ChunkedEncodingError("IncompleteRead"), "connection dropped mid-answer"),
+    ],
+)
+def test_connection_failures_are_told_in_words(error: Exception, expected: str) -> None:
+    from totalrecall.netfailure import reason
+
+    assert reason(error) == expected
 
 
 @responses.activate

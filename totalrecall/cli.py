@@ -45,6 +45,9 @@ def cli(verbose: int, quiet: bool) -> None:
 def validate(pipelines: tuple[Path, ...], effective: bool) -> None:
     """Check pipeline files; every problem is reported as FILE:LINE:COL: $.path: message."""
     loaded = _load_pipelines(pipelines, echo_ok=not effective)
+    for pipeline in loaded:
+        for warning in pipeline.warnings:
+            click.echo(f"warning: {shown(warning)}", err=True)
     if effective:
         _print_effective(loaded)
 

@@ -14,6 +14,7 @@ from totalrecall import __version__
 from totalrecall.errors import AuthError, SourceError
 from totalrecall.httpcache import DEFAULT_REDACT, is_account_answer, make_cached_session
 from totalrecall.logsetup import TRACE, register_secrets
+from totalrecall.netfailure import host_of, reason
 from totalrecall.pacing import (
     TRAKT_RATE_LIMITS,
     Limit,
@@ -239,12 +240,15 @@ class HttpClient:
             except _RETRY_EXCEPTIONS as exc:
                 if bucket is not None:
                     bucket.settle()
-                what = type(exc).__name__
-                _log.log(TRACE, "%s %s -> %s", self.service, where, what)
+                what = f"cannot reach {host_of(url)}: {reason(exc)}"
+                _log.log(TRACE, "%s %s -> %s", self.service, where, type(exc).__name__)
                 if once and not _never_sent(exc):
                     raise self._ambiguous(what, where) from None
                 if retry >= self.max_retries:
                     raise self._give_up(retry + 1, what, where) from None
+                if retry == 0:
+                    # Said at once, not after the last of several silent backoffs.
+                    _log.info("%s: %s; retrying %d more times", self.service, what, self.max_retries)
                 self._wait(self.backoff_seconds * 2**retry, what, where, retry + 1)
                 retry += 1
                 continue

@@ -173,3 +173,40 @@ def test_valid_pipelines(tmp_path: Path, text: str) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(text)
     assert load_pipeline(path).source == str(path)
+
+
+@pytest.mark.parametrize(
+    ("filter_step", "expected"),
+    [
+        ("{where: \"item.knd == 'movie'\"}",
+         ["p.yaml:5:21: $.steps[2].filter.where: item.knd: no such field, so this filter matches nothing; item has: "
+          "episode, ids, kind, season, show_ids, show_title, title, year"]),
+        ("{data: ratings, where: \"value > `7` && !status\"}",
+         ["p.yaml:5:36: $.steps[2].filter.where: status: no such field, so this filter matches nothing; an entry has:"
+          " item, rated_at, value"]),
+        ("{where: \"item.ids.imbd != `null`\"}", ["p.yaml:5:21: $.steps[2].filter.where: item.ids.imbd: no such field"]),
+        ("{where: \"item.kind == 'movie' && contains(['tt1'], item.ids.imdb)\"}", []),
+    ],
+    ids=["misspelt-item-field", "field-of-another-data-type", "misspelt-id", "known-fields"],
+)
+def test_a_filter_naming_a_field_the_model_lacks_is_a_located_warning(tmp_path: Path, filter_step: str,
+                                                                     expected: list[str]) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"version: 1\nsteps:\n  - collect: {{}}\n  - resolve: {{}}\n  - filter: {filter_step}\n")
+    warnings = [warning.replace(str(path), "p.yaml") for warning in load_pipeline(path).warnings]
+    assert len(warnings) == len(expected)
+    for warning, start in zip(warnings, expected, strict=True):
+        assert warning.startswith(start), warning
+
+
+def test_validate_prints_filter_warnings_and_still_passes(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from totalrecall.cli import cli
+
+    path = tmp_path / "p.yaml"
+    path.write_text("version: 1\nsteps:\n  - collect: {}\n  - resolve: {}\n  - filter: {where: \"item.knd == 'movie'\"}\n")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{path}: ok" in result.output
+    assert f"warning: {path}:5:21: $.steps[2].filter.where: item.knd: no such field" in result.output

@@ -7,6 +7,7 @@ lock and settings through `prepared_run()`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import tomllib
 from collections.abc import Iterator
 from importlib import resources
@@ -23,6 +24,8 @@ from totalrecall.logsetup import register_secrets
 from totalrecall.pipeline.context import RunOptions, RunReport
 from totalrecall.pipeline.interpreter import Interpreter
 from totalrecall.pipeline.validate import load_pipeline
+
+_log = logging.getLogger("totalrecall.run")
 
 __all__ = ["default_pipeline", "register_known_secrets", "prepared_run", "run_pipeline"]
 
@@ -75,6 +78,8 @@ def run_pipeline(
     """Validate and run one pipeline (default: `sync`'s) under the sync lock; returns what the run did."""
     pipeline_path = pipeline_path or default_pipeline()
     pipeline = load_pipeline(pipeline_path)
+    for warning in pipeline.warnings:
+        _log.warning("%s", warning)
     paths = paths or Paths.from_environment()
     with prepared_run(paths, what or f"totalrecall run {pipeline_path}", wait=wait) as (settings, credentials):
         return Interpreter(pipeline, paths, settings, credentials, options).run()

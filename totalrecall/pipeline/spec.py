@@ -53,6 +53,8 @@ class Pipeline:
     services: tuple[ServiceSpec, ...] | None = None
     data: tuple[DataType, ...] | None = None
     description: str = ""
+    # Located lines about what is valid yet likely a mistake (a filter naming a field the model lacks).
+    warnings: tuple[str, ...] = attrs.field(default=(), eq=False)
 
     def steps_named(self, name: str) -> list[Any]:
         return [step for step in self.steps if step.step_name == name]

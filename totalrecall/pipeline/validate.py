@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import jmespath
 import jmespath.exceptions
 import jsonschema
@@ -16,6 +17,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from totalrecall import registries
 from totalrecall.errors import PipelineError
 from totalrecall.model import DataType
+from totalrecall.pipeline.fieldcheck import unknown_fields
 from totalrecall.pipeline.loader import Located, format_path, load_yaml
 from totalrecall.pipeline.schema import pipeline_schema
 from totalrecall.pipeline.spec import Pipeline, ServiceSpec, build_pipeline
@@ -242,7 +244,17 @@ def check_document(located: Located) -> Pipeline:
     problems = list(_semantic_problems(located, pipeline))
     if problems:
         raise PipelineError(problems[0], problems)
-    return pipeline
+    return attrs.evolve(pipeline, warnings=tuple(_warnings(located, pipeline)))
+
+
+def _warnings(located: Located, pipeline: Pipeline) -> Iterator[str]:
+    """Valid, yet almost surely not meant: a filter naming a field no entry has matches nothing."""
+    for index, step in enumerate(pipeline.steps):
+        if step.step_name != "filter":
+            continue
+        path = ("steps", index, "filter", "where")
+        for message in unknown_fields(step.where, step.data or pipeline.data or tuple(DataType)):
+            yield f"{located.locate(path)}: {format_path(path)}: {message}"
 
 
 def load_pipeline(path: Path) -> Pipeline:
