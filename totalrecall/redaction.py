@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["mask", "redact"]
+__all__ = ["MASK_SHOWS_FROM", "mask", "redact"]
+
+
+# One rule everywhere a secret is shown (config show, logins, logs, errors): the last 4 characters of a
+# secret of 16 or more, enough to tell two apart; nothing of a shorter one, where 4 would be a quarter of it.
+MASK_SHOWS_FROM = 16
 
 
 def mask(value: Any) -> str:
-    """Enough of a secret to tell two apart, never enough to use it."""
-    if isinstance(value, str) and len(value) > 10:
-        return f"{value[:4]}…{value[-2:]}"
+    """`****` and, for a secret of 16 characters or more, its last 4."""
+    if isinstance(value, str) and len(value) >= MASK_SHOWS_FROM:
+        return f"****{value[-4:]}"
     return "****"
 
 

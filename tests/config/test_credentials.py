@@ -171,9 +171,9 @@ def test_corrupt_file_is_not_overwritten_by_a_write(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("abcdefghijkl", "abcd…kl"),
-        ("abcdefghijk", "abcd…jk"),
-        ("abcdefghij", "****"),
+        ("abcdefghijklmnop", "****mnop"),  # 16 characters: the last 4
+        ("abcdefghijklmno", "****"),  # 15: nothing (Simkl's 11-character secret showed 6 before)
+        ("abcdefghijk", "****"),
         ("", "****"),
         (12345678901234, "****"),
     ],
@@ -195,11 +195,11 @@ def test_masked_hides_every_secret_and_keeps_the_rest(tmp_path: Path) -> None:
         }
     )
     assert store.masked() == {
-        "future_service_token": "anot…en",
-        "imdb_password": "hunt…er",
+        "future_service_token": "****oken",
+        "imdb_password": "****nger",
         "last_sync_timestamp_trakt_ratings": "2024-01-01T00:00:00Z",
         "plex_client_identifier": "client-id-visible",
-        "trakt_access_token": "abcd…99",
+        "trakt_access_token": "****ue99",
         "trakt_refresh_token": "****",
     }
 

@@ -82,4 +82,4 @@ def test_json_lines_parse_and_secrets_are_redacted() -> None:
     logging.getLogger("urllib3.connectionpool").debug("GET /?access_token=%s", token)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert lines and all(token not in line["message"] for line in lines)
-    assert lines[0]["level"] == "info" and "3f9a…9f" in lines[0]["message"]
+    assert lines[0]["level"] == "info" and "****7e9f" in lines[0]["message"]

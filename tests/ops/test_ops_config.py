@@ -238,3 +238,24 @@ def test_clear_credentials_on_a_terminal_asks_first(base: Path) -> None:
 def test_clear_without_a_flag_is_a_usage_error(base: Path) -> None:
     result = CliRunner().invoke(cli, ["clear"])
     assert result.exit_code == 2 and "say what to clear" in result.output
+
+
+def test_every_secret_is_masked_by_one_rule_in_config_show_and_the_log(base: Path) -> None:
+    from totalrecall.logsetup import redact_text, register_secrets
+
+    long_secret, short_secret, token = "9f8e7d6c5b4a3f2e1d0c", "simklQ7zW1x", "trakt-token-0123456789abcdef"
+    (base / "config.toml").write_text(
+        f'[simkl]\nenabled = false\nclient_id = "simkl-client"\nclient_secret = "{short_secret}"\n\n'
+        f'[trakt]\nenabled = false\nclient_id = "trakt-client"\nclient_secret = "{long_secret}"\n'
+    )
+    CredentialStore(base / "credentials.toml").set("trakt_access_token", token)
+    shown = CliRunner().invoke(cli, ["config", "show", "--full"])
+    assert shown.exit_code == 0, shown.output
+    # Simkl's 11-character secret showed 6 of its characters before: nothing of it now.
+    assert 'client_secret = "****"' in shown.output and short_secret[-4:] not in shown.output
+    assert f'client_secret = "****{long_secret[-4:]}"' in shown.output
+    assert f'trakt_access_token = "****{token[-4:]}"' in shown.output
+    register_secrets([long_secret, short_secret, token])
+    # Every log record and error line goes through the same redaction.
+    logged = redact_text(f"sent {long_secret} and {short_secret} with {token}")
+    assert logged == f"sent ****{long_secret[-4:]} and **** with ****{token[-4:]}"
