@@ -62,6 +62,9 @@ def test_config_imdb_stores_password_and_username(tmp_path: Path) -> None:
     assert CredentialStore(tmp_path / "credentials.toml").get("imdb_password") == "secret-pass-123"
     section = tomllib.loads((tmp_path / "config.toml").read_text())["sources"]["imdb"]
     assert section["username"] == "me@example.org" and section["enabled"] is True
+    # The sign-in is not tried here (it needs the browser): the command says so, and how to check it now.
+    assert "not checked yet: the next sync signs in" in result.output
+    assert "To check it now: `totalrecall sync --dry-run`" in result.output
 
 
 def test_config_imdb_points_other_sign_ins_to_export_files(tmp_path: Path) -> None:

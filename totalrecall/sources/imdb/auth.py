@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -148,4 +147,6 @@ def _configure(username: str | None, password_stdin: bool) -> None:
     save_settings(paths.config_file, attrs.evolve(settings, imdb=imdb))
     # The stored session belongs to the old password or account; sign in afresh next run.
     (paths.state_dir / "imdb" / "session.json").unlink(missing_ok=True)
-    click.echo(f"IMDb: signed in as {username} on the next sync (password stored in {Path(paths.credentials_file).name})")
+    # Signing in needs the headless browser and takes a while: it is not tried here, and the user is told so.
+    click.echo(f"IMDb: password for {username} stored in {paths.credentials_file}; not checked yet: the next sync "
+               "signs in. To check it now: `totalrecall sync --dry-run` (signs in and reads, writes nothing)")
