@@ -12,7 +12,7 @@ import click
 
 from totalrecall import __version__
 from totalrecall.commandline import RootGroup, RunCommand, SummaryGroup, Verbosity, shown
-from totalrecall.errors import ConfigError, PipelineError, TotalRecallError
+from totalrecall.errors import ConfigError, TotalRecallError
 from totalrecall.logsetup import configure_logging, level_from, log_directives, logger_levels
 
 if TYPE_CHECKING:
@@ -42,9 +42,12 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.argument("pipelines", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--effective", is_flag=True,
               help="Print each pipeline merged with config.toml (what will run, every default filled in) as YAML.")
-def validate(pipelines: tuple[Path, ...], effective: bool) -> None:
+@click.option("--config", "against_config", is_flag=True,
+              help="Also check against config.toml: every service named is enabled and ready (client id, login, "
+                   "files and folders); nothing is sent anywhere.")
+def validate(pipelines: tuple[Path, ...], effective: bool, against_config: bool) -> None:
     """Check pipeline files; every problem is reported as FILE:LINE:COL: $.path: message."""
-    loaded = _load_pipelines(pipelines, echo_ok=not effective)
+    loaded = _load_pipelines(pipelines, echo_ok=not effective, against_config=against_config)
     for pipeline in loaded:
         for warning in pipeline.warnings:
             click.echo(f"warning: {shown(warning)}", err=True)
@@ -52,23 +55,11 @@ def validate(pipelines: tuple[Path, ...], effective: bool) -> None:
         _print_effective(loaded)
 
 
-def _load_pipelines(pipelines: tuple[Path, ...], *, echo_ok: bool = False) -> list[Any]:
-    """Every file checked, every problem of every file reported at once (PipelineError), before anything runs."""
-    from totalrecall.pipeline.validate import load_pipeline
+def _load_pipelines(pipelines: tuple[Path, ...], *, echo_ok: bool = False, against_config: bool = False) -> list[Any]:
+    from totalrecall.pipeline.configcheck import check_files
 
-    problems: list[str] = []
-    loaded = []
-    for path in pipelines:
-        try:
-            loaded.append(load_pipeline(path))
-        except PipelineError as error:
-            problems.extend(error.problems)
-        else:
-            if echo_ok:
-                click.echo(f"{path}: ok")
-    if problems:
-        raise PipelineError(problems[0], problems)
-    return loaded
+    return check_files(pipelines, on_ok=lambda path: click.echo(f"{path}: ok") if echo_ok else None,
+                       against_config=against_config)
 
 
 def _print_effective(pipelines: list[Any]) -> None:

@@ -18,12 +18,13 @@ from totalrecall.config.credentials import CredentialStore, is_secret
 from totalrecall.config.paths import Paths
 from totalrecall.config.permissions import secure_base
 from totalrecall.config.settings import Settings, load_settings
-from totalrecall.errors import TotalRecallError
+from totalrecall.errors import PipelineError, TotalRecallError
 from totalrecall.lock import sync_lock
 from totalrecall.logsetup import register_secrets
+from totalrecall.pipeline.configcheck import naming_problems
 from totalrecall.pipeline.context import RunOptions, RunReport
 from totalrecall.pipeline.interpreter import Interpreter
-from totalrecall.pipeline.validate import load_pipeline
+from totalrecall.pipeline.validate import load_located
 
 _log = logging.getLogger("totalrecall.run")
 
@@ -77,9 +78,13 @@ def run_pipeline(
 ) -> RunReport:
     """Validate and run one pipeline (default: `sync`'s) under the sync lock; returns what the run did."""
     pipeline_path = pipeline_path or default_pipeline()
-    pipeline = load_pipeline(pipeline_path)
+    located, pipeline = load_located(pipeline_path)
     for warning in pipeline.warnings:
         _log.warning("%s", warning)
     paths = paths or Paths.from_environment()
     with prepared_run(paths, what or f"totalrecall run {pipeline_path}", wait=wait) as (settings, credentials):
+        # A service the pipeline names but config.toml disables is never read or written: stop, located.
+        problems = naming_problems(located, settings, paths.config_file)
+        if problems:
+            raise PipelineError(problems[0], problems)
         return Interpreter(pipeline, paths, settings, credentials, options).run()

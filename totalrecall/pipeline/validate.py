@@ -22,7 +22,7 @@ from totalrecall.pipeline.loader import Located, format_path, load_yaml
 from totalrecall.pipeline.schema import pipeline_schema
 from totalrecall.pipeline.spec import Pipeline, ServiceSpec, build_pipeline
 
-__all__ = ["load_schema", "load_pipeline", "check_document"]
+__all__ = ["load_schema", "load_pipeline", "load_located", "check_document"]
 
 # jmespath's parser and interpreter recurse once per nesting level; real filters nest two or three.
 MAX_FILTER_DEPTH = 32
@@ -259,3 +259,9 @@ def _warnings(located: Located, pipeline: Pipeline) -> Iterator[str]:
 
 def load_pipeline(path: Path) -> Pipeline:
     return check_document(load_yaml(path))
+
+
+def load_located(path: Path) -> tuple[Located, Pipeline]:
+    """The pipeline and where each of its values stands, for checks that come later (against config.toml)."""
+    located = load_yaml(path)
+    return located, check_document(located)
