@@ -21,6 +21,7 @@ from totalrecall.http import (
     Limit,
     RateLimits,
     TokenBucket,
+    UnreachableError,
     make_cached_session,
     mask,
     parse_retry_after,
@@ -143,8 +144,9 @@ def test_an_unreachable_service_says_host_and_why_at_once_at_info(caplog: pytest
         port = probe.getsockname()[1]
     caplog.set_level(logging.INFO, logger="totalrecall")
     unreachable = HttpClient("trakt", f"http://127.0.0.1:{port}", requests.Session(), sleep=Sleeps())
-    with pytest.raises(SourceError, match=rf"gave up after 6 attempts: cannot reach 127.0.0.1:{port}: connection refused"):
+    with pytest.raises(UnreachableError, match=rf"gave up after 6 attempts: cannot reach 127.0.0.1:{port}: connection refused") as caught:
         unreachable.get_json("/sync/ratings")
+    assert (caught.value.host, caught.value.reason) == (f"127.0.0.1:{port}", "connection refused")
     said = [record.getMessage() for record in caplog.records if record.levelno >= logging.INFO]
     # Once, before the first backoff: not after the last of several silent ones.
     assert said == [f"trakt: cannot reach 127.0.0.1:{port}: connection refused; retrying 5 more times"]

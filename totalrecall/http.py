@@ -39,6 +39,7 @@ __all__ = [
     "TokenBucket",
     "HttpClient",
     "HttpStatusError",
+    "UnreachableError",
     "AmbiguousWriteError",
     "make_cached_session",
     "is_account_answer",
@@ -94,6 +95,15 @@ def _never_sent(error: Exception) -> bool:
 
 class AmbiguousWriteError(SourceError):
     """A request that must not be applied twice failed after it was sent: it may or may not have happened."""
+
+
+class UnreachableError(SourceError):
+    """Every attempt failed before the service answered (name not resolved, refused, timed out)."""
+
+    def __init__(self, service: str, host: str, reason: str, message: str) -> None:
+        super().__init__(service, message)
+        self.host = host
+        self.reason = reason
 
 
 class HttpStatusError(SourceError):
@@ -240,12 +250,14 @@ class HttpClient:
             except _RETRY_EXCEPTIONS as exc:
                 if bucket is not None:
                     bucket.settle()
-                what = f"cannot reach {host_of(url)}: {reason(exc)}"
+                host, why = host_of(url), reason(exc)
+                what = f"cannot reach {host}: {why}"
                 _log.log(TRACE, "%s %s -> %s", self.service, where, type(exc).__name__)
                 if once and not _never_sent(exc):
                     raise self._ambiguous(what, where) from None
                 if retry >= self.max_retries:
-                    raise self._give_up(retry + 1, what, where) from None
+                    given_up = self._give_up(retry + 1, what, where)
+                    raise UnreachableError(self.service, host, why, given_up.message.split(": ", 1)[1]) from None
                 if retry == 0:
                     # Said at once, not after the last of several silent backoffs.
                     _log.info("%s: %s; retrying %d more times", self.service, what, self.max_retries)

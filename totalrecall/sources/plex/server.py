@@ -10,7 +10,7 @@ import attrs
 import requests
 
 from totalrecall.errors import AuthError, SourceError
-from totalrecall.http import HttpClient, HttpStatusError, RateLimits
+from totalrecall.http import HttpClient, HttpStatusError, RateLimits, UnreachableError
 from totalrecall.model import Ids, Item, Kind
 from totalrecall.sources.base import PARSE_ERRORS, check_record, describe_parse_error
 from totalrecall.sources.plex.account import SERVICE, plex_headers, token_rejected
@@ -85,10 +85,8 @@ class PlexServer:
             return media_container(self.http.get_json(path, params=params))
         except AuthError:
             raise token_rejected(f"the Plex server {self.url}") from None
-        except SourceError as error:
-            if "gave up" in str(error) and ("ConnectionError" in str(error) or "Timeout" in str(error)):
-                raise SourceError(SERVICE, f"the Plex server at {self.url} is unreachable ({error.message.split(': ', 1)[-1]})") from None
-            raise
+        except UnreachableError as error:
+            raise SourceError(SERVICE, f"the Plex server at {self.url} is unreachable ({error.message.split(': ', 1)[-1]})") from None
 
     def _put(self, path: str, params: Mapping[str, Any], once: bool = False) -> None:
         try:
