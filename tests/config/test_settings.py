@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from pathlib import Path
 
@@ -86,10 +87,16 @@ def _load(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> S
     return load_settings(path, environ=ENV if environ is None else environ, service_types=TYPES)
 
 
+def _short(tmp_path: Path, line: str) -> str:
+    """A problem with the file's full path (as every message names it) written as just `config.toml`."""
+    return line.replace(str(tmp_path / "config.toml"), "config.toml")
+
+
 def _problems(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, text)
-    return caught.value.problems
+    assert all(line.startswith(f"{tmp_path / 'config.toml'}") for line in caught.value.problems)
+    return [_short(tmp_path, line) for line in caught.value.problems]
 
 
 def test_missing_file_gives_defaults_with_every_service_off(tmp_path: Path) -> None:
@@ -149,6 +156,7 @@ def test_service_type_and_options(tmp_path: Path) -> None:
         "client_id": "tid",
         "client_secret": "tsecret",
         "api_url": "http://127.0.0.1:9001",
+        "status_mapping": {},
     }
     with pytest.raises(ConfigError, match='unknown service "nope"; known: trakt, simkl, imdb, plex, shelf_a'):
         settings.service_type("nope")
@@ -241,10 +249,6 @@ INVALID = [
         "config.toml: [resolution] source_preference: required when more than one service is enabled (enabled: trakt, plex)",
     ),
     (
-        '[trakt]\nenabled = true\n[resolution]\nsource_preference = ["trakt", "simkl"]\n',
-        'config.toml: [resolution] source_preference: "simkl" is not enabled',
-    ),
-    (
         '[trakt]\nenabled = true\n[resolution]\nsource_preference = ["trakt", "trakt"]\n',
         'config.toml: [resolution] source_preference: "trakt" is listed twice',
     ),
@@ -255,8 +259,8 @@ INVALID = [
 def test_each_problem_is_one_exact_line(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, text)
-    assert caught.value.problems == [expected]
-    assert str(caught.value) == expected
+    assert [_short(tmp_path, line) for line in caught.value.problems] == [expected]
+    assert str(caught.value) == expected.replace("config.toml", str(tmp_path / "config.toml"), 1)
 
 
 def test_every_problem_is_reported_together(tmp_path: Path) -> None:
@@ -291,7 +295,7 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
 def test_summary_counts_problems(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, "[sync]\na = 1\nb = 2\n")
-    assert str(caught.value) == "config.toml has 2 problems"
+    assert str(caught.value) == f"{tmp_path / 'config.toml'} has 2 problems"
     assert caught.value.exit_code == 2
 
 
@@ -310,7 +314,7 @@ def test_summary_counts_problems(tmp_path: Path) -> None:
 def test_toml_syntax_error_is_located(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, text)
-    assert caught.value.problems == [expected]
+    assert caught.value.problems == [f"{tmp_path / 'config.toml'}{expected.removeprefix('config.toml')}"]
     assert "\n" not in str(caught.value)
 
 
@@ -382,3 +386,106 @@ def test_sections_that_are_not_tables(tmp_path: Path) -> None:
         'config.toml: [sources.shelf]: must be a table, got "files"',
         "config.toml: [sync]: must be a table, got 3",
     ]
+
+
+def test_a_disabled_service_leaves_the_preference_with_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Regression: `enabled = false` made every command fail with "source_preference: simkl is not enabled".
+    text = ('[trakt]\nenabled = true\n[simkl]\nenabled = false\n[sources.plex]\nenabled = true\n'
+            '[resolution]\nsource_preference = ["simkl", "trakt", "plex"]\n')
+    with caplog.at_level(logging.WARNING, logger="totalrecall.config"):
+        first = _load(tmp_path, text)
+        again = _load(tmp_path, text)  # a command reads config.toml more than once; the user hears it once
+    assert first.resolution.source_preference == again.resolution.source_preference == ["trakt", "plex"]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{tmp_path / 'config.toml'}: [resolution] source_preference: simkl is not enabled; left out of the preference"]
+
+
+def test_a_preference_of_disabled_services_only_is_still_required(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, '[trakt]\nenabled = true\n[sources.plex]\nenabled = true\n'
+                                   '[resolution]\nsource_preference = ["simkl"]\n')
+    assert problems == ["config.toml: [resolution] source_preference: required when more than one service is "
+                        "enabled (enabled: trakt, plex); the services it names are all disabled"]
+
+
+# The original program's documented config.toml, as a seed user has it: every section, status tables included.
+SEED_CONFIG = """\
+[trakt]
+enabled = true
+client_id = "your_trakt_client_id"
+client_secret = "your_trakt_client_secret"
+
+[trakt.status_mapping]
+
+[simkl]
+enabled = true
+client_id = "your_simkl_client_id"
+client_secret = "your_simkl_client_secret"
+
+[simkl.status_mapping]
+
+[sources.imdb]
+enabled = true
+username = "your_imdb_username"
+
+[sources.imdb.status_mapping]
+
+[sources.plex]
+enabled = true
+server_url = "http://192.168.1.100:32400"
+
+[sources.plex.status_mapping]
+
+[resolution]
+strategy = "Preference"
+source_preference = ["trakt", "imdb", "plex", "simkl"]
+timestamp_tolerance_seconds = 3600
+ratings_strategy = "Preference"
+watchlist_strategy = "Preference"
+
+[sync]
+sync_watchlist = true
+sync_ratings = true
+sync_reviews = true
+sync_watch_history = true
+remove_watched_from_watchlists = false
+mark_rated_as_watched = false
+
+[scheduler]
+schedule = "0 */6 * * *"
+timezone = "UTC"
+run_on_startup = true
+"""
+
+
+def test_the_seed_programs_documented_config_loads(tmp_path: Path) -> None:
+    # Regression: [trakt.status_mapping] and [sources.imdb|plex.status_mapping] were "unknown key" (exit 2).
+    settings = _load(tmp_path, SEED_CONFIG, environ={})
+    assert settings.enabled_services() == ["trakt", "simkl", "imdb", "plex"]
+    assert settings.trakt.status_mapping == settings.imdb.status_mapping == settings.plex.status_mapping == {}
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ('[simkl.status_mapping]\nwatching = "watchlist"\nhold = "skip"\n', []),
+        ('[simkl.status_mapping]\nwatchng = "watchlist"\n',
+         ['config.toml: [simkl.status_mapping]: unknown simkl status "watchng"; known: ']),
+        ('[simkl.status_mapping]\nwatching = "ratings"\n',
+         ['config.toml: [simkl.status_mapping]: status "watching" cannot map to "ratings"']),
+        ('[trakt.status_mapping]\nwatching = "watchlist"\n',
+         ["config.toml: [trakt.status_mapping]: trakt keeps no list statuses, so there is nothing to map"]),
+        ('[sources.plex.status_mapping]\nwatching = "watchlist"\n',
+         ["config.toml: [sources.plex.status_mapping]: plex keeps no list statuses"]),
+    ],
+    ids=["simkl-remapped", "unknown-status", "unmappable-target", "trakt-has-no-statuses", "plex-has-no-statuses"],
+)
+def test_status_mapping_tables_are_checked_through_the_status_map(tmp_path: Path, table: str, expected: list[str]) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(table)
+    if not expected:
+        assert load_settings(path, environ=ENV).simkl.status_mapping == {"watching": "watchlist", "hold": "skip"}
+        return
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ=ENV)
+    problems = [_short(tmp_path, line) for line in caught.value.problems]
+    assert len(problems) == len(expected) and all(p.startswith(e) for p, e in zip(problems, expected, strict=True)), problems

@@ -125,7 +125,7 @@ def test_broken_config_is_one_line_exit_2_and_credentials_untouched(tmp_path: Pa
     result = CliRunner().invoke(cli, ["sync"], env={"TOTALRECALL_BASE_PATH": str(tmp_path)})
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert lines == ["error: config.toml: [sync] max_removal_share: must be between 0 and 1, got 1.5"]
+    assert lines == [f"error: {tmp_path / 'config.toml'}: [sync] max_removal_share: must be between 0 and 1, got 1.5"]
     assert "Traceback" not in result.output
     assert credentials.read_bytes() == before
 

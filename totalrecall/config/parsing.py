@@ -166,17 +166,18 @@ _CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {
 
 
 class _Problems:
-    """Collects one line per problem, all in the `config.toml: [section] key: message` form."""
+    """Collects one line per problem, all in the `/full/path/config.toml: [section] key: message` form."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: str) -> None:
+        self.source = source
         self.lines: list[str] = []
 
     def add(self, section: str, key: str | None, message: str) -> None:
         where = f"[{section}] {key}" if key is not None else f"[{section}]"
-        self.lines.append(f"config.toml: {where}: {message}")
+        self.lines.append(f"{self.source}: {where}: {message}")
 
     def top(self, key: str, message: str) -> None:
-        self.lines.append(f"config.toml: {key}: {message}")
+        self.lines.append(f"{self.source}: {key}: {message}")
 
 
 def _table(raw: Any, section: str, problems: _Problems) -> dict[str, Any]:
@@ -254,7 +255,51 @@ def _builtin_source(name: str, sources: Mapping[str, Any], problems: _Problems) 
     return {key: value for key, value in raw.items() if key != "type"}
 
 
-def _check_preference(settings: Settings, problems: _Problems) -> None:
+_SECTION = {"trakt": "trakt", "simkl": "simkl", "imdb": "sources.imdb", "plex": "sources.plex"}
+
+
+def _check_status_mappings(settings: Settings, problems: _Problems) -> None:
+    """`[<service>.status_mapping]` re-points the statuses of the service's status map (the same primitive a
+    pipeline's `status_mapping` goes through); a service with no list statuses takes only an empty table."""
+    for name, section in _SECTION.items():
+        mapping = getattr(settings, name).status_mapping
+        if not mapping:
+            continue  # the original program's documented config.toml holds these tables empty
+        registries.load_all()
+        status_map = registries.services.get(name).default_status_map if name in registries.services else None
+        where = f"{section}.status_mapping"
+        if status_map is None:
+            problems.add(where, None, f"{name} keeps no list statuses, so there is nothing to map (only Simkl "
+                                      "has statuses: watching, on hold, dropped...); leave the table empty")
+            continue
+        try:
+            registries.status_maps.get(status_map).with_overrides(mapping)
+        except ValueError as error:
+            problems.add(where, None, str(error))
+
+
+# Warnings already given in this process: `sync` reads config.toml more than once, the user hears it once.
+_warned: set[str] = set()
+
+
+def _without_disabled(settings: Settings, problems: _Problems) -> Settings:
+    """A service switched off (`enabled = false`) leaves the preference, with one warning, instead of
+    making config.toml invalid for every command until it is taken out by hand."""
+    preference = settings.resolution.source_preference
+    enabled = settings.enabled_services()
+    disabled = [name for name in preference if name in settings.service_names() and name not in enabled]
+    if not disabled:
+        return settings
+    message = (f"{problems.source}: [resolution] source_preference: {', '.join(disabled)} "
+               f"{'is' if len(disabled) == 1 else 'are'} not enabled; left out of the preference")
+    if message not in _warned:
+        _warned.add(message)
+        log.warning("%s", message)
+    kept = [name for name in preference if name not in disabled]
+    return attrs.evolve(settings, resolution=attrs.evolve(settings.resolution, source_preference=kept))
+
+
+def _check_preference(settings: Settings, problems: _Problems, stated: bool) -> None:
     preference = settings.resolution.source_preference
     enabled = settings.enabled_services()
     known = settings.service_names()
@@ -262,8 +307,6 @@ def _check_preference(settings: Settings, problems: _Problems) -> None:
     for name in preference:
         if name not in known:
             problems.add("resolution", "source_preference", f'"{name}" is not a known service')
-        elif name not in enabled:
-            problems.add("resolution", "source_preference", f'"{name}" is not enabled')
         elif name in seen:
             problems.add("resolution", "source_preference", f'"{name}" is listed twice')
         seen.add(name)
@@ -271,7 +314,8 @@ def _check_preference(settings: Settings, problems: _Problems) -> None:
         problems.add(
             "resolution",
             "source_preference",
-            f"required when more than one service is enabled (enabled: {', '.join(enabled)})",
+            f"required when more than one service is enabled (enabled: {', '.join(enabled)})"
+            + ("; the services it names are all disabled" if stated else ""),
         )
 
 
@@ -288,12 +332,14 @@ def parse_settings(
     *,
     environ: Mapping[str, str] = os.environ,
     service_types: Iterable[str] | None = None,
+    source: str = "config.toml",
 ) -> Settings:
     """Settings from a parsed config.toml; raises ConfigError listing every problem found.
 
-    `service_types` are the types a `[sources.<name>]` section may name (default: the registered services).
+    `service_types` are the types a `[sources.<name>]` section may name (default: the registered services);
+    `source` names the file in every message (load_settings gives its full path).
     """
-    problems = _Problems()
+    problems = _Problems(source)
     for key, value in document.items():
         if key not in _TOP_LEVEL:
             problems.top(f"[{key}]" if isinstance(value, dict) else key, "unknown section or key")
@@ -330,9 +376,12 @@ def parse_settings(
         ),
         instances=instances,
     )
-    _check_preference(settings, problems)
+    _check_status_mappings(settings, problems)
+    stated = bool(settings.resolution.source_preference)
+    settings = _without_disabled(settings, problems)
+    _check_preference(settings, problems, stated)
     if problems.lines:
         count = len(problems.lines)
-        summary = problems.lines[0] if count == 1 else f"config.toml has {count} problems"
+        summary = problems.lines[0] if count == 1 else f"{source} has {count} problems"
         raise ConfigError(summary, problems=problems.lines)
     return settings

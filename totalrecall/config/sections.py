@@ -41,6 +41,8 @@ class TraktSettings:
     client_id: str = ""
     client_secret: str = ""
     api_url: str = "https://api.trakt.tv"
+    # Accepted as the original program documents it; checked against the service's status map on load.
+    status_mapping: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -68,6 +70,7 @@ class ImdbSettings:
     # None: decided at run time (Chromium needs --no-sandbox when running as root in a container).
     no_sandbox: bool | None = None
     headless: bool = True
+    status_mapping: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -78,6 +81,7 @@ class PlexSettings:
     libraries: list[str] = attrs.field(factory=list)
     plex_tv_url: str = "https://plex.tv"
     discover_url: str = "https://discover.provider.plex.tv"
+    status_mapping: dict[str, str] = attrs.field(factory=dict)
     metadata_url: str = "https://metadata.provider.plex.tv"
 
 

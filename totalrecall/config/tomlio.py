@@ -43,7 +43,7 @@ def load_settings(
     service_types: Iterable[str] | None = None,
 ) -> Settings:
     """Settings from config.toml; a missing file gives the defaults (every service off) unless `required`."""
-    path = Path(path)
+    path = Path(path).absolute()
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -51,17 +51,18 @@ def load_settings(
             raise ConfigError(f"config.toml not found at {path}; run `totalrecall config`") from None
         return defaults(environ)
     except OSError as error:
-        raise ConfigError(f"config.toml: cannot read {path}: {error.strerror}") from None
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    # Every message names the file by its full path: which config.toml is meant is never a guess.
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ConfigError(f"config.toml: not UTF-8 text (byte {error.start})") from None
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         line, column = toml_error_position(error, text)
-        raise ConfigError(f"config.toml:{line}:{column}: {_toml_message(error)}") from None
-    return parse_settings(document, environ=environ, service_types=service_types)
+        raise ConfigError(f"{path}:{line}:{column}: {_toml_message(error)}") from None
+    return parse_settings(document, environ=environ, service_types=service_types, source=str(path))
 
 
 def defaults(environ: Mapping[str, str] = os.environ) -> Settings:
