@@ -94,7 +94,7 @@ def config_group(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is None:
         from totalrecall.wizard import run_wizard
 
-        run_wizard(paths)
+        ctx.exit(run_wizard(paths))
 
 
 def _sync_flag_options(function: F) -> F:

@@ -22,7 +22,9 @@ from totalrecall.config.settings import (
     load_settings,
     save_settings,
 )
-from totalrecall.errors import ConfigError
+from totalrecall.errors import ConfigError, TotalRecallError
+from totalrecall.logsetup import redact_text
+from totalrecall.wizardsteps import Outcomes, StepGuard
 
 __all__ = ["run_wizard", "update_sync_settings", "TRAKT_VIP_NOTE", "TRAKT_EXPORT_HINT", "REVIEWS_NOTE"]
 
@@ -31,6 +33,8 @@ _SERVICES = (("trakt", "Trakt"), ("simkl", "Simkl"), ("imdb", "IMDb"), ("plex", 
 _LOGGED_IN_KEY = {"trakt": "trakt_access_token", "simkl": "simkl_access_token", "imdb": "imdb_password",
                   "plex": "plex_token"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# Simkl's PIN login needs only the client id; its secret is kept if given, never required.
+_SECRET_OPTIONAL = frozenset({"simkl"})
 
 TRAKT_VIP_NOTE = (
     "Note: Trakt API apps need VIP. Since 2026-07-31 API apps are managed at developer.trakt.tv; free "
@@ -85,18 +89,24 @@ def login_command(name: str) -> click.Command | None:
     return command if isinstance(command, click.Command) else None
 
 
-def _run_login(command: click.Command, args: list[str]) -> bool:
-    """Run a connector's login command as `totalrecall config <name>` would; False when it failed."""
+def _run_login(command: click.Command, args: list[str]) -> str | None:
+    """Run a connector's login command as `totalrecall config <name>` would; why it failed, or None.
+
+    Ctrl-C (click.Abort, which click makes of KeyboardInterrupt) goes up: the wizard stops at once."""
     try:
         command.main(args=args, prog_name=f"totalrecall config {command.name}", standalone_mode=False)
     except SystemExit as stop:
-        return stop.code in (0, None)
+        return None if stop.code in (0, None) else f"the login command stopped (exit {stop.code})"
     except click.Abort:
         raise
     except click.ClickException as error:
-        click.echo(f"error: {error.format_message()}", err=True)
-        return False
-    return True
+        reason = error.format_message()
+    except TotalRecallError as error:
+        reason = error.message.removeprefix(f"{command.name}: ")
+    else:
+        return None
+    click.echo(f"error: {command.name}: {redact_text(reason)}", err=True)
+    return reason
 
 
 class _Wizard:
@@ -104,6 +114,8 @@ class _Wizard:
         self.paths = paths
         self.settings = load_settings(paths.config_file)
         self.credentials = CredentialStore(paths.credentials_file)
+        self.outcomes = Outcomes()
+        self.guard = StepGuard(paths.config_file)
 
     def save(self) -> None:
         # Logins run between saves and load config.toml, which must stay valid: with a second service
@@ -115,11 +127,21 @@ class _Wizard:
         # A login command may have written config.toml (client id, username); keep what it wrote.
         self.settings = load_settings(self.paths.config_file)
 
-    def run(self) -> None:
+    def run(self) -> int:
+        """The whole wizard; the exit code: 1 when a login the user asked for failed (the summary says which)."""
         click.echo(f"TotalRecall configuration ({self.paths.config_file}); Enter keeps the value in brackets.")
         for name, title in _SERVICES:
-            self.builtin_service(name, title)
-        self.other_services()
+            with self.guard.step(title):
+                self.builtin_service(name, title)
+        with self.guard.step("the other services"):
+            self.other_services()
+        with self.guard.step("the preferences"):
+            self.preferences()
+        for line in self.outcomes.summary():
+            click.echo(line)
+        return self.outcomes.exit_code
+
+    def preferences(self) -> None:
         enabled = self.settings.enabled_services()
         if not enabled:
             click.echo("No service is enabled: `totalrecall sync` will have nothing to do until one is.")
@@ -139,6 +161,7 @@ class _Wizard:
         section = _section(self.settings, name)
         if not click.confirm(f"Sync with {title}?", default=section.enabled):
             self.settings = _with_enabled(self.settings, name, False)
+            self.outcomes.skipped(name)
             if name == "trakt" and "trakt_export" not in self.settings.instances:
                 click.echo(TRAKT_EXPORT_HINT)
             return
@@ -147,33 +170,60 @@ class _Wizard:
             click.echo(f"{title}: this installation has no {title} connector; skipping it "
                        f"(once it has one, run `totalrecall config` again).")
             self.settings = _with_enabled(self.settings, name, False)
+            self.outcomes.failed(name, f"this installation has no {title} connector")
             return
         self.settings = _with_enabled(self.settings, name, True)
         self.save()
         if self.credentials.get(_LOGGED_IN_KEY[name]) and not click.confirm(
             f"{title} is already logged in; log in again?", default=False
         ):
+            self.outcomes.logged_in(name, "already logged in")
             return
-        args: list[str] = []
+        args = self.login_args(name, title, command, section)
+        click.echo(f"Logging in to {title} (`totalrecall config {name}`):")
+        failure = _run_login(command, args)
+        if failure is not None:
+            # As before this step: a service that cannot log in stays off, so the others sync meanwhile.
+            self.guard.undo()
+            self.reload()
+            state = "enabled" if name in self.settings.enabled_services() else "disabled"
+            click.echo(f"{title} stays {state}, as before this step; log in later with `totalrecall config {name}`.")
+            self.outcomes.failed(name, failure)
+            return
+        self.reload()
+        self.settings = _with_enabled(self.settings, name, True)
+        self.save()
+        self.outcomes.logged_in(name, self.login_state(name))
+
+    def login_args(self, name: str, title: str, command: click.Command, section: Any) -> list[str]:
+        """What the wizard asks before a login, as the login command's arguments (in-process: never seen in
+        the process list)."""
         parameters = {parameter.name for parameter in command.params}
         if {"client_id", "client_secret"} <= parameters:
             if name == "trakt":
                 click.echo(TRAKT_VIP_NOTE)
                 click.echo(TRAKT_EXPORT_HINT)
             client_id = click.prompt(f"{title} client id", default=section.client_id or None)
-            client_secret = click.prompt(f"{title} client secret", hide_input=True,
-                                         default=section.client_secret or None, show_default=False)
-            args = ["--client-id", client_id, "--client-secret", client_secret]
-        click.echo(f"Logging in to {title} (`totalrecall config {name}`):")
-        ok = _run_login(command, args)
-        self.reload()
-        self.settings = _with_enabled(self.settings, name, True)
-        if not ok and not click.confirm(
-            f"The {title} login did not finish. Keep {title} enabled (log in later with "
-            f"`totalrecall config {name}`)?", default=False
-        ):
-            self.settings = _with_enabled(self.settings, name, False)
-        self.save()
+            if name in _SECRET_OPTIONAL:
+                client_secret = click.prompt(f"{title} client secret (optional: the PIN login needs none)",
+                                             hide_input=True, default=section.client_secret or "", show_default=False)
+            else:
+                client_secret = click.prompt(f"{title} client secret", hide_input=True,
+                                             default=section.client_secret or None, show_default=False)
+            return ["--client-id", client_id] + (["--client-secret", client_secret] if client_secret else [])
+        if "token" in parameters:
+            token = click.prompt(f"{title} token (paste one, or Enter to sign in through a link instead)",
+                                 hide_input=True, default="", show_default=False)
+            return ["--token", token] if token else []
+        return []
+
+    def login_state(self, name: str) -> str:
+        """What a finished login left behind, in the summary's words."""
+        if self.credentials.get(_LOGGED_IN_KEY[name]):
+            if name == "imdb":  # stored, not tried: IMDb is signed in with the browser on the next sync
+                return "password stored; signed in on the next sync (check it now: `totalrecall sync --dry-run`)"
+            return "logged in"
+        return "export files, no sign-in" if name == "imdb" else "no login stored"
 
     def other_services(self) -> None:
         for name, instance in sorted(self.settings.instances.items()):
@@ -256,9 +306,10 @@ class _Wizard:
         )
 
 
-def run_wizard(paths: Paths) -> None:
-    """Ask, log in, and write config.toml (logins write credentials.toml); ends with `config show`."""
-    _Wizard(paths).run()
+def run_wizard(paths: Paths) -> int:
+    """Ask, log in, and write config.toml (logins write credentials.toml); ends with `config show` and a
+    summary of the logins. Returns the exit code; Ctrl-C raises click.exceptions.Exit(130)."""
+    return _Wizard(paths).run()
 
 
 def update_sync_settings(paths: Paths, changes: Mapping[str, bool | None]) -> Iterator[str]:

@@ -83,8 +83,9 @@ def test_wizard_skips_a_service_whose_connector_is_absent(base: Path, monkeypatc
     monkeypatch.setattr(wizard, "login_command", lambda name: None)
     answers = _answers("y", "n", "n", "n", "n", "", "", "", "", "", "", "")
     result = CliRunner().invoke(cli, ["config"], input=answers)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # asked for, not set up: the summary says so
     assert "Trakt: this installation has no Trakt connector; skipping it" in result.output
+    assert "  trakt: failed: this installation has no Trakt connector" in result.output
     assert load_settings(base / "config.toml").trakt.enabled is False
 
 
@@ -131,8 +132,11 @@ def test_wizard_asks_before_logging_in_again_and_disables_after_a_failed_login(
     monkeypatch.setattr(wizard, "login_command", lambda name: failing if name == "plex" else None)
     answers = _answers("n", "n", "n", "y", "n", "", "", "", "", "", "", "", "")
     result = CliRunner().invoke(cli, ["config"], input=answers)
-    assert result.exit_code == 0, result.output
-    assert "The Plex login did not finish" in result.output
+    assert result.exit_code == 1, result.output
+    # No question: the service stays as before this step, and the summary closes with what to do next.
+    assert "Plex stays disabled, as before this step; log in later with `totalrecall config plex`." in result.output
+    assert "  plex: failed: the login command stopped (exit 1)" in result.output
+    assert result.output.rstrip().endswith("next: `totalrecall config plex`, then `totalrecall sync --dry-run`")
     assert load_settings(base / "config.toml").plex.enabled is False
 
     CredentialStore(base / "credentials.toml").set("plex_token", "already-there-token")
@@ -259,3 +263,42 @@ def test_every_secret_is_masked_by_one_rule_in_config_show_and_the_log(base: Pat
     # Every log record and error line goes through the same redaction.
     logged = redact_text(f"sent {long_secret} and {short_secret} with {token}")
     assert logged == f"sent ****{long_secret[-4:]} and **** with ****{token[-4:]}"
+
+
+def test_wizard_simkl_secret_is_optional_and_plex_takes_a_pasted_token(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: dict[str, dict[str, str | None]] = {}
+
+    def login(name: str) -> click.Command | None:
+        if name == "simkl":
+            @click.command("simkl")
+            @click.option("--client-id")
+            @click.option("--client-secret")
+            def simkl(client_id: str | None, client_secret: str | None) -> None:
+                calls["simkl"] = {"client_id": client_id, "client_secret": client_secret}
+                CredentialStore(base / "credentials.toml").set("simkl_access_token", "simkl-token-from-the-pin")
+
+            return simkl
+        if name == "plex":
+            @click.command("plex")
+            @click.option("--token")
+            def plex(token: str | None) -> None:
+                calls["plex"] = {"token": token}
+                CredentialStore(base / "credentials.toml").set("plex_token", token or "")
+
+            return plex
+        return None
+
+    monkeypatch.setattr(wizard, "login_command", login)
+    pasted = "plex-token-pasted-0123456789"
+    answers = _answers("n",                   # Trakt
+                       "y", "my-simkl-app", "",  # Simkl: a client id, Enter for no secret
+                       "n",                   # IMDb
+                       "y", pasted,           # Plex: a token pasted instead of the PIN
+                       "n", "", "", "", "", "", "", "", "")
+    result = CliRunner().invoke(cli, ["config"], input=answers)
+    assert result.exit_code == 0, result.output
+    assert calls == {"simkl": {"client_id": "my-simkl-app", "client_secret": None}, "plex": {"token": pasted}}
+    assert pasted not in result.output  # hidden input; config show masks it
+    assert "  simkl: logged in" in result.output and "  plex: logged in" in result.output
+    assert result.output.rstrip().endswith("next: `totalrecall sync --dry-run` (the plan; nothing is sent), then "
+                                           "`totalrecall sync`")

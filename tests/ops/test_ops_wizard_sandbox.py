@@ -147,7 +147,7 @@ def test_wizard_against_the_fakes_writes_a_config_that_sync_runs(
         "y", "", "",   # Trakt: the client id and secret already in config.toml; the device code is approved
         "y", "", "",   # Simkl: likewise; the PIN is approved
         "y", "n",      # IMDb: no password sign-in, so export-file mode (csv_dir is set)
-        "y",           # Plex: the PIN is linked
+        "y", "",       # Plex: no token pasted; the PIN is linked
         "n",           # no files library
         "", "",        # source preference and strategy as offered
         "", "", "",    # watchlist, ratings, watch history: on

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 # A generous bound so that a hung program fails the test instead of the suite; never a measure of speed.
-_PATIENCE_SECONDS = 180
+_PATIENCE_SECONDS = 120
 
 
 def _take_the_terminal() -> None:
