@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import select
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
@@ -16,10 +14,14 @@ from pathlib import Path
 _PATIENCE_SECONDS = 120
 
 
-def _take_the_terminal() -> None:
-    # Runs in the child after setsid(): the pty becomes its controlling terminal, so Ctrl-C typed into it
-    # reaches the program as SIGINT, exactly as in a real terminal.
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+# Run first in the child (a new session, see start_new_session): the pty becomes its controlling terminal, so
+# Ctrl-C typed into it reaches the program as SIGINT, exactly as in a real terminal; then totalrecall itself.
+# A small launcher rather than preexec_fn, which is unsafe in a test process running fake servers on threads.
+_LAUNCHER = (
+    "import fcntl, os, sys, termios\n"
+    "fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
+    "os.execv(sys.executable, [sys.executable, '-m', 'totalrecall', *sys.argv[1:]])\n"
+)
 
 
 class Terminal:
@@ -30,8 +32,8 @@ class Terminal:
         environment = {**os.environ, "TOTALRECALL_BASE_PATH": str(base), "TERM": "dumb", "COLUMNS": "200",
                        **(env or {})}
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "totalrecall", *args], stdin=secondary, stdout=secondary, stderr=secondary,
-            env=environment, start_new_session=True, preexec_fn=_take_the_terminal,  # noqa: PLW1509
+            [sys.executable, "-c", _LAUNCHER, *args], stdin=secondary, stdout=secondary, stderr=secondary,
+            env=environment, start_new_session=True,
         )
         os.close(secondary)
         self._primary = primary
