@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from totalrecall.cli import cli
+from totalrecall.cli import _attach_service_commands, cli
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.settings import load_settings
 from totalrecall.model import Kind
@@ -224,3 +225,67 @@ def test_config_stays_valid_for_each_login_the_wizard_runs(base: Path, monkeypat
     assert result.exit_code == 0, result.output
     assert seen == [["simkl"], ["simkl", "imdb"], ["simkl", "imdb", "plex"]]
     assert load_settings(base / "config.toml", required=True).resolution.source_preference == ["simkl", "imdb", "plex"]
+
+
+# -- every login command, in every order ------------------------------------------------------------------
+
+LOGINS: dict[str, tuple[list[str], str]] = {
+    "trakt": (["config", "trakt", "--time-scale", str(SCALE)], ""),
+    "simkl": (["config", "simkl"], ""),
+    "imdb": (["config", "imdb", "--username", "login-order@example.com", "--password-stdin"], "imdb-order-password\n"),
+    "plex": (["config", "plex", "--poll-interval", "0.01"], ""),
+}
+
+
+@pytest.fixture(scope="module")
+def shared_fakes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fakes]:
+    _attach_service_commands()  # what main() does before the CLI runs: `config <service>` for each service
+    running = Fakes(tmp_path_factory.mktemp("login-order") / "fakes")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(LOGINS)), ids="-".join)
+def test_every_login_command_in_every_order_keeps_config_loadable(
+    order: tuple[str, ...], base: Path, shared_fakes: Fakes
+) -> None:
+    """Each login command enables its service and appends it to source_preference (one helper, the same
+    rules), whatever ran before it; config.toml loads after every step and keeps what the user wrote."""
+    fakes = shared_fakes
+    config = base / "config.toml"
+    config.write_text(  # where the fakes are, and the apps' ids: no service enabled yet
+        f'[trakt]\nclient_id = "{SANDBOX_CLIENT_ID}"\nclient_secret = "{SANDBOX_CLIENT_SECRET}"\n'
+        f'api_url = "{fakes.trakt.url}"\n\n'
+        f'[simkl]\nclient_id = "{SIMKL_CLIENT}"\napi_url = "{fakes.simkl.url}"\n\n'
+        f'[sources.plex]\nplex_tv_url = "{fakes.plex_tv.url}"\ndiscover_url = "{fakes.discover.url}"\n'
+        f'metadata_url = "{fakes.metadata.url}"\n'
+    )
+    for step, name in enumerate(order, start=1):
+        args, stdin = LOGINS[name]
+        result = CliRunner().invoke(cli, args, input=stdin)
+        assert result.exit_code == 0, f"{name} after {order[:step - 1]}: {result.output}"
+        settings = load_settings(config, required=True)
+        assert settings.enabled_services() == [n for n in ("trakt", "simkl", "imdb", "plex") if n in order[:step]]
+        assert settings.resolution.source_preference == list(order[:step])
+        assert config.stat().st_mode & 0o777 == 0o600  # it holds the client secret
+    settings = load_settings(config, required=True)
+    assert (settings.trakt.api_url, settings.simkl.api_url, settings.plex.plex_tv_url) == (
+        fakes.trakt.url, fakes.simkl.url, fakes.plex_tv.url)
+    assert settings.imdb.username == "login-order@example.com"
+    credentials = CredentialStore(base / "credentials.toml")
+    assert credentials.get("trakt_access_token") in fakes.trakt.state["tokens"]
+    assert credentials.get("simkl_access_token") in fakes.simkl.state["tokens"]
+    assert credentials.get("plex_token") == SANDBOX_TOKEN
+    assert credentials.get("imdb_password") == "imdb-order-password"
+
+
+def test_a_login_never_writes_over_a_config_that_does_not_load(base: Path, shared_fakes: Fakes) -> None:
+    config = base / "config.toml"
+    broken = '[trakt]\nenabled = "yes"\n'
+    config.write_text(broken)
+    result = CliRunner().invoke(cli, LOGINS["imdb"][0], input=LOGINS["imdb"][1])
+    assert result.exit_code != 0
+    assert "[trakt] enabled" in result.output and len(result.output.strip().splitlines()[-1]) < 300
+    assert config.read_text() == broken

@@ -77,9 +77,10 @@ def test_config_plex_with_token_and_server_url_stores_both(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert CredentialStore(tmp_path / "credentials.toml").get("plex_token") == "given-token-abcdef"
     document = tomllib.loads((tmp_path / "config.toml").read_text())
-    assert document["sources"]["plex"] == {"enabled": False, "server_name": "Den", "server_url": "http://192.168.1.10:32400"}
+    # Every login command enables its service and gives it a place in source_preference (one helper for all).
+    assert document["sources"]["plex"] == {"enabled": True, "server_name": "Den", "server_url": "http://192.168.1.10:32400"}
+    assert document["resolution"] == {"source_preference": ["plex"]}
     assert document["sync"] == {"sync_reviews": False}
-    assert "enabled = true" in result.output
 
 
 def test_config_plex_rejects_a_bad_server_url(tmp_path: Path) -> None:

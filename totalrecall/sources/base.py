@@ -204,6 +204,8 @@ class Service(abc.ABC):
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     login_command: ClassVar[str] = ""
+    # Where the service's settings live in config.toml, dotted: "trakt" for [trakt]; "" for [sources.<name>].
+    config_table: ClassVar[str] = ""
     # The registered normalizer (and status map, for a service with list statuses) used unless the
     # pipeline names another: every rating value read or written goes through `self.normalizer`.
     default_normalizer: ClassVar[str] = "ten_point"

@@ -8,7 +8,6 @@ import json
 import logging
 from typing import Any
 
-import attrs
 import click
 
 from totalrecall.config.paths import Paths, atomic_write_text
@@ -123,7 +122,8 @@ def config_imdb(username: str | None, password_stdin: bool) -> None:
 
 def _configure(username: str | None, password_stdin: bool) -> None:
     from totalrecall.config.credentials import CredentialStore
-    from totalrecall.config.settings import load_settings, save_settings
+    from totalrecall.config.editing import enable_after_login
+    from totalrecall.config.settings import load_settings
 
     paths = Paths.from_environment()
     settings = load_settings(paths.config_file)
@@ -143,8 +143,7 @@ def _configure(username: str | None, password_stdin: bool) -> None:
     if not password:
         raise click.UsageError("the password is empty")
     CredentialStore(paths.credentials_file).set(PASSWORD_KEY, password)
-    imdb = attrs.evolve(settings.imdb, username=username, enabled=True)
-    save_settings(paths.config_file, attrs.evolve(settings, imdb=imdb))
+    enable_after_login(paths.config_file, "imdb", {"username": username})
     # The stored session belongs to the old password or account; sign in afresh next run.
     (paths.state_dir / "imdb" / "session.json").unlink(missing_ok=True)
     # Signing in needs the headless browser and takes a while: it is not tried here, and the user is told so.

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
-import tomllib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import attrs
 import click
 import requests
-import tomli_w
 
 from totalrecall import __version__
 from totalrecall.config.credentials import CredentialStore
-from totalrecall.config.paths import Paths, atomic_write_text
+from totalrecall.config.paths import Paths
 from totalrecall.errors import AuthError, ConfigError, SourceError
 from totalrecall.http import HttpClient, HttpStatusError, RateLimits
 
@@ -232,25 +229,11 @@ def _check_url(value: str) -> str:
     return value.rstrip("/")
 
 
-def store_server_url(config_file: Path, server_url: str) -> None:
-    """Set [sources.plex] server_url in config.toml, keeping every other setting."""
-    document: dict[str, Any] = {}
-    if config_file.exists():
-        try:
-            document = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            raise ConfigError(f"config.toml at {config_file} is not valid TOML; fix it before setting the server URL") from None
-    sources = document.setdefault("sources", {})
-    plex = sources.setdefault("plex", {})
-    plex["server_url"] = server_url
-    atomic_write_text(config_file, tomli_w.dumps(document))
-
-
-def _plex_tv_url(paths: Paths) -> tuple[str, bool]:
+def _plex_tv_url(paths: Paths) -> str:
     from totalrecall.config.settings import load_settings
 
     settings = load_settings(paths.config_file)
-    return settings.plex.plex_tv_url, settings.plex.enabled
+    return settings.plex.plex_tv_url
 
 
 @click.command("plex")
@@ -269,6 +252,7 @@ def _plex_tv_url(paths: Paths) -> tuple[str, bool]:
 def config_plex(token: str | None, token_stdin: bool, server_url: str | None, link_code: bool, poll_interval: float,
                 timeout: float | None) -> None:
     """Log in to Plex (a sign-in link, or a code for plex.tv/link with --link-code; or --token-stdin); optionally set the server URL."""
+    from totalrecall.config.editing import enable_after_login
     from totalrecall.http import mask
 
     if token_stdin:
@@ -277,11 +261,8 @@ def config_plex(token: str | None, token_stdin: bool, server_url: str | None, li
     def run() -> None:
         paths = Paths.from_environment()
         credentials = CredentialStore(paths.credentials_file)
-        if server_url is not None:
-            url = _check_url(server_url) if server_url else ""
-            store_server_url(paths.config_file, url)
-            click.echo(f"plex: server_url set to {url or '(empty: found through plex.tv)'} in {paths.config_file}")
-        plex_tv_url, enabled = _plex_tv_url(paths)
+        url = (_check_url(server_url) if server_url else "") if server_url is not None else None
+        plex_tv_url = _plex_tv_url(paths)
         client_id = client_identifier(credentials)
         if token:
             credentials.set("plex_token", token)
@@ -303,7 +284,8 @@ def config_plex(token: str | None, token_stdin: bool, server_url: str | None, li
                 account.close()
             credentials.set("plex_token", got)
             click.echo(f"plex: logged in; token {mask(got)} stored in {paths.credentials_file}")
-        if not enabled:
-            click.echo("plex: set `enabled = true` under [sources.plex] in config.toml to sync it")
+        enable_after_login(paths.config_file, "plex", {"server_url": url})
+        if url is not None:
+            click.echo(f"plex: server_url set to {url or '(empty: found through plex.tv)'} in {paths.config_file}")
 
     run()

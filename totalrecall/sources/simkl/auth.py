@@ -5,18 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import tomllib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import attrs
 import click
 import requests
-import tomli_w
 
-from totalrecall.config.paths import Paths, atomic_write_text, make_private_dir
-from totalrecall.config.settings import CONFIG_MODE, load_settings, parse_settings
+from totalrecall.config.editing import enable_after_login
+from totalrecall.config.paths import Paths
+from totalrecall.config.settings import load_settings
 from totalrecall.errors import AuthError, ConfigError, SourceError, TotalRecallError
 
 __all__ = ["PinLogin", "pin_login", "config_simkl", "TOKEN_KEY"]
@@ -86,33 +84,6 @@ def _expired(service: str, user_code: str) -> AuthError:
     return AuthError(service, f"the code {user_code} expired before it was approved; run `totalrecall config simkl` again")
 
 
-def _update_config(path: Path, client_id: str, client_secret: str | None) -> None:
-    """Set [simkl] client_id (and client_secret), enable Simkl, keep every other setting as it is."""
-    try:
-        document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"config.toml: cannot update {path}: {error}") from None
-    section = dict(document.get("simkl") or {})
-    section["client_id"] = client_id
-    if client_secret:
-        section["client_secret"] = client_secret
-    was_enabled = section.get("enabled")
-    section["enabled"] = True
-    document["simkl"] = section
-    resolution = document.get("resolution")
-    if isinstance(resolution, dict) and resolution.get("source_preference") and "simkl" not in resolution["source_preference"]:
-        resolution["source_preference"] = [*resolution["source_preference"], "simkl"]
-    try:
-        parse_settings(document)
-    except ConfigError:
-        # Enabling Simkl would leave config.toml invalid (say, no source_preference yet): keep it as it was.
-        section["enabled"] = bool(was_enabled)
-        if was_enabled is None:
-            del section["enabled"]
-    make_private_dir(path.parent)
-    atomic_write_text(path, tomli_w.dumps(document), mode=CONFIG_MODE)
-
-
 @click.command("simkl")
 @click.option("--client-id", default=None, help="The client id of your Simkl app (simkl.com/settings/developer).")
 @click.option("--client-secret", default=None, help="The app's client secret (kept in config.toml; PIN login needs none; "
@@ -133,8 +104,7 @@ def config_simkl(client_id: str | None, client_secret: str | None, client_secret
             client_id = click.prompt("Simkl client id (simkl.com/settings/developer)").strip()
         if not client_id:
             raise ConfigError("no Simkl client id: pass --client-id or set [simkl] client_id in config.toml")
-        if client_id != settings.simkl.client_id or client_secret:
-            _update_config(paths.config_file, client_id, client_secret)
+        enable_after_login(paths.config_file, "simkl", {"client_id": client_id, "client_secret": client_secret})
         api = SimklApi("simkl", settings.simkl.api_url, client_id, requests.Session())
         try:
             token = pin_login(api)

@@ -67,6 +67,7 @@ class SimklService(SimklWrites, Service):
     """
 
     name = "simkl"
+    config_table = "simkl"
     default_status_map = "simkl"
     capabilities = Capabilities(
         reads=frozenset({DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY}),

@@ -11,13 +11,10 @@ from typing import Any
 
 import click
 import requests
-import tomli_w
 
-from totalrecall.config.paths import atomic_write_text
 from totalrecall.errors import AuthError, ConfigError
 from totalrecall.http import DEFAULT_USER_AGENT
 from totalrecall.sources.trakt.api import (
-    DEFAULT_API_URL,
     LOGIN_COMMAND,
     OOB_REDIRECT,
     oauth_client,
@@ -90,16 +87,11 @@ def device_login(
 
 
 def _save_app(config_file: Path, client_id: str, client_secret: str) -> str:
-    """Store the app in config.toml's [trakt] table (enabled); returns its api_url."""
-    try:
-        document: dict[str, Any] = tomllib.loads(config_file.read_text(encoding="utf-8")) if config_file.exists() else {}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        raise ConfigError(f"config.toml at {config_file} is not valid TOML; fix it first") from None
-    table = document.setdefault("trakt", {})
-    table.update({"enabled": True, "client_id": client_id, "client_secret": client_secret})
-    table.setdefault("api_url", DEFAULT_API_URL)
-    atomic_write_text(config_file, tomli_w.dumps(document))
-    return str(table["api_url"])
+    """Store the app in config.toml's [trakt] table (enabled, in source_preference); returns its api_url."""
+    from totalrecall.config.editing import enable_after_login
+
+    settings = enable_after_login(config_file, "trakt", {"client_id": client_id, "client_secret": client_secret})
+    return settings.trakt.api_url
 
 
 @click.command("trakt")

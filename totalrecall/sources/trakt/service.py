@@ -94,6 +94,7 @@ class TraktService(TraktComments, Service):
     """A Trakt account (config.toml [trakt]: client_id, client_secret, api_url; tokens in credentials.toml)."""
 
     name = "trakt"
+    config_table = "trakt"
     capabilities = Capabilities(
         reads=frozenset(DataType),
         writes=frozenset(DataType),
