@@ -61,6 +61,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
         "SIGTERM the daemon while a sync holds a Chromium session open past the grace period (forced exit)",
     ),
     "browser_sandbox_root": ("7", "Start Chromium as root with no `no_sandbox` setting"),
+    "browser_debugging_pipe": ("6", "List the command lines of a running IMDb Chromium session for a DevTools port"),
     "error_lines_redacted": ("low", "An error line that quotes a known secret (here in a file name)"),
     "refreshed_token_redacted": ("low", "Log a token obtained during the run (a refresh answering a 401)"),
     "control_characters": ("low", "Service text with an ANSI escape, a carriage return and a bell, logged"),

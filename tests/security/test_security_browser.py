@@ -82,3 +82,24 @@ def test_root_without_no_sandbox_is_refused(
         "refused before Chromium starts, naming `no_sandbox = true` under [sources.imdb]; with it, one warning "
         "per process; as uid 10001 the sandbox stays on",
     )
+
+
+@pytest.mark.browser
+def test_chromium_opens_no_debugging_port(findings: Findings) -> None:
+    """Item 6: ChromeDriver reaches Chromium over a pipe, so no DevTools port is open to other local processes."""
+    if browser_missing({}):
+        pytest.skip(browser_missing({}))
+    from totalrecall.sandbox.fake_imdb import FakeImdb
+
+    with FakeImdb() as fake, ImdbBrowser({"site_url": fake.url, "no_sandbox": True}, wait_seconds=10) as session:
+        session.open("/", page="home")  # a page loads and CDP commands (the download folder) went through
+        profile = str(session.profile_dir)
+        command_lines = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in chromium_processes(profile)]
+    assert command_lines
+    flags = {flag.split(b"=", 1)[0].decode() for line in command_lines for flag in line}
+    assert "--remote-debugging-port" not in flags and "--remote-debugging-pipe" in flags, sorted(flags)
+    findings.record(
+        "browser_debugging_pipe",
+        "ChromeDriver drives Chromium with --remote-debugging-pipe: none of the browser's processes has a "
+        "--remote-debugging-port, so no local process can attach to the signed-in profile",
+    )

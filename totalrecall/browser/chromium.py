@@ -39,6 +39,11 @@ CHROMIUM_FLAGS = (
     "--disable-extensions",
     "--no-default-browser-check",
     "--window-size=1280,1000",
+    # ChromeDriver talks DevTools to Chromium over file descriptors 3 and 4 instead of a TCP port: no other
+    # local user or process can attach to the browser (and its signed-in profile) while it runs, or to one
+    # left behind. ChromeDriver supports it (checked with 156); `execute_cdp_cmd` goes through ChromeDriver,
+    # so it works the same; only a direct DevTools connection (Selenium's `driver.devtools`) would not.
+    "--remote-debugging-pipe",
 )
 
 # Every profile folder this process created, so tests can check that none of their browsers outlived them.
