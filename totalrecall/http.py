@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from totalrecall import __version__
 from totalrecall.errors import AuthError, SourceError
@@ -29,6 +30,7 @@ __all__ = [
     "TRACE",
     "MAX_PAGES",
     "MAX_RESPONSE_BYTES",
+    "ResponseTooLarge",
     "check_page",
     "DEFAULT_REDACT",
     "DEFAULT_USER_AGENT",
@@ -68,6 +70,8 @@ _MAX_REDIRECTS = 10
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 # More pages than this of one list is a pagination that never ends (a count that lies, a repeating cursor).
 MAX_PAGES = 10_000
+# Bodies are read in pieces this large, so reading stops at most this far past the size cap.
+_READ_CHUNK = 64 * 1024
 
 
 def check_page(service: str, page: int, where: str) -> None:
@@ -141,6 +145,44 @@ def _shown(method: str, url: str) -> str:
     return f"{method.upper()} {urlsplit(url).path or '/'}"
 
 
+class ResponseTooLarge(requests.RequestException):
+    """An answer over the size cap, raised while its body is read: the rest of it is never read."""
+
+    def __init__(self, size: str) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+class _CappedAdapter(HTTPAdapter):
+    """Reads each answer's body itself, chunk by chunk, and stops as soon as it passes `max_bytes`.
+
+    requests (and requests-cache, which reads the body to store it) would read an answer whole before
+    anyone could look at its size: a hostile or broken server could send gigabytes, or never stop. The
+    cap counts decoded bytes, so a small compressed body that inflates past it is stopped too.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__()
+        self.max_bytes = max_bytes
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
+        response = super().send(request, stream=True, **kwargs)
+        announced = response.headers.get("Content-Length", "")
+        if announced.isdigit() and int(announced) > self.max_bytes:
+            response.close()
+            raise ResponseTooLarge(f"{int(announced):,} bytes")
+        body = bytearray()
+        for chunk in response.iter_content(_READ_CHUNK):
+            body += chunk
+            if len(body) > self.max_bytes:
+                response.close()
+                raise ResponseTooLarge(f"more than {self.max_bytes:,} bytes")
+        # What requests.Response.content would have read; marked consumed so nothing reads the socket again.
+        response._content = bytes(body)
+        response._content_consumed = True
+        return response
+
+
 class HttpClient:
     """Requests to one service, paced ahead of its limits, retried on 429/5xx/network errors, refreshed on 401.
 
@@ -170,6 +212,9 @@ class HttpClient:
         self.max_response_bytes = max_response_bytes
         self.base_url = base_url.rstrip("/") + "/"
         self.session = session
+        capped = _CappedAdapter(max_response_bytes)
+        for prefix in ("https://", "http://"):
+            session.mount(prefix, capped)
         self.headers: dict[str, str] = {"User-Agent": user_agent, **(headers or {})}
         _register_header_secrets(self.headers)
         self.limits = limits
@@ -316,13 +361,17 @@ class HttpClient:
         """
         start = url
         for _ in range(_MAX_REDIRECTS + 1):
-            response = self.session.request(
-                method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout,
-                allow_redirects=False,
-            )
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except ResponseTooLarge as error:
+                raise SourceError(
+                    self.service, f"answered {where} with {error.size}, over the {self.max_response_bytes:,}-byte cap"
+                ) from None
             location = response.headers.get("Location")
             if response.status_code not in _REDIRECT_STATUSES or response.status_code in expected or not location:
-                self._check_size(response, where)
                 return response
             target = urljoin(response.url or url, location)
             if urlsplit(target).scheme.lower() not in ("http", "https"):
@@ -341,15 +390,6 @@ class HttpClient:
             url = target
             response.close()
         raise SourceError(self.service, f"more than {_MAX_REDIRECTS} redirects at {where}")
-
-    def _check_size(self, response: requests.Response, where: str) -> None:
-        announced = response.headers.get("Content-Length", "")
-        size = int(announced) if announced.isdigit() else len(response.content or b"")
-        if size > self.max_response_bytes:
-            response.close()
-            raise SourceError(
-                self.service, f"answered {where} with {size:,} bytes, over the {self.max_response_bytes:,}-byte cap"
-            )
 
     def _json(self, response: requests.Response, where: str) -> Any:
         if response.status_code == 204 or not response.content:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -52,4 +54,52 @@ def test_answers_over_the_caps_are_named_errors(
         "response_caps",
         "each a one-line SourceError naming the service and the path: the answer's size against the cap, "
         "\"JSON nested too deep to read\", and \"more than N pages\" after N requests",
+    )
+
+
+class _EndlessAnswer(BaseHTTPRequestHandler):
+    """Answers 200 with a JSON list that never ends and no Content-Length, counting what it got to send."""
+
+    protocol_version = "HTTP/1.0"  # the body ends when the connection does: nothing announces its size
+    sent = 0
+    limit = 256 * 1024 * 1024  # far more than any client here would take
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        chunk = b"[" + b"1," * 32 * 1024
+        try:
+            while type(self).sent < self.limit:
+                self.wfile.write(chunk)
+                type(self).sent += len(chunk)
+        except OSError:
+            pass  # the client stopped reading and closed: what this fake is here to show
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's signature
+        pass
+
+
+def test_an_answer_is_cut_off_at_the_cap_while_it_is_read(findings: Findings) -> None:
+    """The size cap holds while the body streams in: reading stops past the cap instead of taking it all."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EndlessAnswer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        client = HttpClient("svc", url, requests.Session(), max_response_bytes=100_000, max_retries=0)
+        with pytest.raises(SourceError, match=r"svc: answered GET /list with more than 100,000 bytes, over the "
+                                              r"100,000-byte cap"):
+            client.get_json("/list")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    # What the server managed to send before the client hung up is bounded by the cap plus the sockets'
+    # buffers; a client that read the whole answer before checking would have taken all 256 MB.
+    assert _EndlessAnswer.sent < 32 * 1024 * 1024, _EndlessAnswer.sent
+    findings.record(
+        "response_cap_streaming",
+        f"the client stopped reading past the 100,000-byte cap and hung up; the server got {_EndlessAnswer.sent:,} "
+        "bytes out (the rest of its 256 MB never left it)",
     )
