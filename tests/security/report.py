@@ -78,6 +78,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
                           "base image by digest"),
     "response_caps": ("low", "An answer over the size cap, JSON nested 100,000 deep, and a Trakt list whose "
                       "page count never ends"),
+    "imdb_password": ("acceptance", "Sync IMDb with Chromium signing in with the password, then with a wrong one; "
+                      "grep every file, the -vv output, the error and `config show --full` for both"),
     "response_cap_streaming": ("low", "An answer with no Content-Length that goes on for 256 MB, against a "
                                "100,000-byte cap"),
     "malformed_records": ("low", "A Trakt watchlist record with `listed_at: 0`; a files library with an id that is "

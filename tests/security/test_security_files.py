@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability.harness import World, seed_template
+from reliability.harness import IMDB_WORLD, World, seed_template
 from security.helpers import files_holding, modes_under
 from security.report import Findings
 
 from totalrecall.config.credentials import CredentialStore, is_secret
-from totalrecall.config.paths import atomic_write_text
+from totalrecall.config.paths import Paths, atomic_write_text
+from totalrecall.sources.imdb.browser import browser_missing
 
 SERVICES = ("trakt", "simkl", "plex")
 
@@ -61,6 +62,57 @@ def _sync(base: Path, umask: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "totalrecall", "-vv", "sync"], capture_output=True, text=True, env=env,
         timeout=600, preexec_fn=lambda: os.umask(umask),
+    )
+
+
+def _totalrecall(base: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TOTALRECALL_BASE_PATH": str(base)}
+    env.pop("TOTALRECALL_LOG", None)
+    return subprocess.run([sys.executable, "-m", "totalrecall", *args], capture_output=True, text=True, env=env,
+                          timeout=600)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_imdb_password_stays_in_credentials_toml(tmp_path: Path, findings: Findings) -> None:
+    """The IMDb password is typed into IMDb's sign-in form by a real Chromium; it must reach no log, cache,
+    error or `config show`, on a sync that signs in and on one that IMDb refuses."""
+    if browser_missing({}):
+        pytest.skip(browser_missing({}))
+    world = World(seed_template(tmp_path / "template", IMDB_WORLD), tmp_path / "world", IMDB_WORLD)
+    try:
+        base = tmp_path / "home"
+        _home(world, base)
+        credentials = CredentialStore(base / "credentials.toml")
+        password = str(credentials.get("imdb_password") or "")
+        assert password and password in _secrets(base)
+
+        signed_in = _sync(base, 0o077)
+        assert signed_in.returncode == 0, signed_in.stderr[-3000:]
+        assert "imdb: signed in" in signed_in.stdout + signed_in.stderr  # the password really was used
+
+        # A password IMDb refuses: the run fails naming IMDb, and the wrong password shows nowhere either.
+        wrong = "wrong-imdb-password-7f3a9c"
+        credentials.set("imdb_password", wrong)
+        (Paths(base).state_dir / "imdb" / "session.json").unlink(missing_ok=True)  # sign in afresh
+        refused = _sync(base, 0o077)
+        assert refused.returncode != 0 and "imdb" in refused.stdout + refused.stderr
+
+        shown = _totalrecall(base, "config", "show", "--full")
+        assert shown.returncode == 0, shown.stderr
+        outputs = [signed_in.stdout, signed_in.stderr, refused.stdout, refused.stderr, shown.stdout, shown.stderr]
+        for secret in (password, wrong):
+            assert not any(secret in output for output in outputs), secret
+        holding = files_holding(base, [password, wrong])
+        holding.pop("credentials.toml", None)
+        assert holding == {}, holding
+    finally:
+        world.stop()
+    findings.record(
+        "imdb_password",
+        "after a sync that signed in to the fake IMDb with Chromium and one IMDb refused (wrong password), "
+        "neither password was in any file under the base path but credentials.toml (logs, caches, the saved "
+        "session, sqlite), nor in the -vv output, the error, or `config show --full`",
     )
 
 
