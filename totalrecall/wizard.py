@@ -15,6 +15,7 @@ from totalrecall import registries
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
 from totalrecall.config.settings import (
+    BUILTIN_SERVICES,
     BUILTIN_STRATEGIES,
     SYNC_SWITCHES,
     ServiceInstance,
@@ -28,10 +29,6 @@ from totalrecall.wizardsteps import Outcomes, StepGuard
 
 __all__ = ["run_wizard", "update_sync_settings", "TRAKT_VIP_NOTE", "TRAKT_EXPORT_HINT", "REVIEWS_NOTE"]
 
-_SERVICES = (("trakt", "Trakt"), ("simkl", "Simkl"), ("imdb", "IMDb"), ("plex", "Plex"))
-# The credentials.toml key that shows a service is already logged in.
-_LOGGED_IN_KEY = {"trakt": "trakt_access_token", "simkl": "simkl_access_token", "imdb": "imdb_password",
-                  "plex": "plex_token"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Simkl's PIN login needs only the client id; its secret is kept if given, never required.
 _SECRET_OPTIONAL = frozenset({"simkl"})
@@ -64,7 +61,7 @@ def _section(settings: Settings, name: str) -> Any:
 
 
 def _with_enabled(settings: Settings, name: str, enabled: bool) -> Settings:
-    if name in ("trakt", "simkl", "imdb", "plex"):
+    if name in BUILTIN_SERVICES:
         return attrs.evolve(settings, **{name: attrs.evolve(_section(settings, name), enabled=enabled)})
     instances = dict(settings.instances)
     instances[name] = attrs.evolve(instances[name], enabled=enabled)
@@ -78,6 +75,20 @@ def _preference_of_enabled(settings: Settings) -> Settings:
     if preference or len(enabled) > 1:
         preference += [name for name in enabled if name not in preference]
     return attrs.evolve(settings, resolution=attrs.evolve(settings.resolution, source_preference=preference))
+
+
+def wizard_services() -> list[tuple[str, str]]:
+    """(name, title) of each service with a section of its own in config.toml, in the order each declares."""
+    registries.load_all()
+    builtin = [registries.services.get(name) for name in BUILTIN_SERVICES if name in registries.services]
+    return [(service.name, service.title or service.name) for service in sorted(builtin, key=lambda s: s.wizard_order)]
+
+
+def logged_in_key(name: str) -> str | None:
+    """The credentials.toml key whose presence means the service is logged in (its first credential key)."""
+    registries.load_all()
+    keys = registries.services.get(name).credential_keys if name in registries.services else ()
+    return keys[0] if keys else None
 
 
 def login_command(name: str) -> click.Command | None:
@@ -130,7 +141,7 @@ class _Wizard:
     def run(self) -> int:
         """The whole wizard; the exit code: 1 when a login the user asked for failed (the summary says which)."""
         click.echo(f"TotalRecall configuration ({self.paths.config_file}); Enter keeps the value in brackets.")
-        for name, title in _SERVICES:
+        for name, title in wizard_services():
             with self.guard.step(title):
                 self.builtin_service(name, title)
         with self.guard.step("the other services"):
@@ -174,7 +185,8 @@ class _Wizard:
             return
         self.settings = _with_enabled(self.settings, name, True)
         self.save()
-        if self.credentials.get(_LOGGED_IN_KEY[name]) and not click.confirm(
+        key = logged_in_key(name)
+        if key is not None and self.credentials.get(key) and not click.confirm(
             f"{title} is already logged in; log in again?", default=False
         ):
             self.outcomes.logged_in(name, "already logged in")
@@ -219,7 +231,8 @@ class _Wizard:
 
     def login_state(self, name: str) -> str:
         """What a finished login left behind, in the summary's words."""
-        if self.credentials.get(_LOGGED_IN_KEY[name]):
+        key = logged_in_key(name)
+        if key is not None and self.credentials.get(key):
             if name == "imdb":  # stored, not tried: IMDb is signed in with the browser on the next sync
                 return "password stored; signed in on the next sync (check it now: `totalrecall sync --dry-run`)"
             return "logged in"

@@ -220,7 +220,7 @@ def test_config_stays_valid_for_each_login_the_wizard_runs(base: Path, monkeypat
     )
     # Trakt off; Simkl, IMDb and Plex on (each login loads config.toml); the preference offered is kept.
     answers = _answers("n", "y", "y", "y", "n", "", "", "", "", "", "", "", "")
-    monkeypatch.setattr(wizard, "_LOGGED_IN_KEY", {name: f"{name}_none" for name in wizard._LOGGED_IN_KEY})
+    monkeypatch.setattr(wizard, "logged_in_key", lambda name: f"{name}_none")
     result = CliRunner().invoke(cli, ["config"], input=answers)
     assert result.exit_code == 0, result.output
     assert seen == [["simkl"], ["simkl", "imdb"], ["simkl", "imdb", "plex"]]

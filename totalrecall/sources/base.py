@@ -204,8 +204,14 @@ class Service(abc.ABC):
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     login_command: ClassVar[str] = ""
-    # Where the service's settings live in config.toml, dotted: "trakt" for [trakt]; "" for [sources.<name>].
+    # How the service describes itself to config.toml, the wizard and `config show`, so none of them lists
+    # services by hand. Where its settings live, dotted: "trakt" for [trakt]; "" for [sources.<name>].
     config_table: ClassVar[str] = ""
+    # Its name as people write it ("Trakt"), and where its login comes in the wizard (lower first).
+    title: ClassVar[str] = ""
+    wizard_order: ClassVar[int] = 100
+    # The credentials.toml keys it keeps; the first one present means "logged in".
+    credential_keys: ClassVar[tuple[str, ...]] = ()
     # The registered normalizer (and status map, for a service with list statuses) used unless the
     # pipeline names another: every rating value read or written goes through `self.normalizer`.
     default_normalizer: ClassVar[str] = "ten_point"

@@ -62,6 +62,9 @@ class ImdbService(Service):
     """
 
     name = "imdb"
+    title = "IMDb"
+    wizard_order = 30
+    credential_keys = ("imdb_password",)
     capabilities = Capabilities(
         reads=frozenset(DataType),
         writes=frozenset(DataType),

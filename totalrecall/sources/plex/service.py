@@ -55,6 +55,9 @@ class PlexService(Service):
     """
 
     name = "plex"
+    title = "Plex"
+    wizard_order = 40
+    credential_keys = ("plex_token", "plex_client_identifier")
     default_normalizer = "plex_half_stars"
     capabilities = Capabilities(
         reads=frozenset({DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY}),

@@ -67,6 +67,9 @@ class SimklService(SimklWrites, Service):
     """
 
     name = "simkl"
+    title = "Simkl"
+    wizard_order = 20
+    credential_keys = ("simkl_access_token",)
     config_table = "simkl"
     default_status_map = "simkl"
     capabilities = Capabilities(

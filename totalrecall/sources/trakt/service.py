@@ -94,6 +94,9 @@ class TraktService(TraktComments, Service):
     """A Trakt account (config.toml [trakt]: client_id, client_secret, api_url; tokens in credentials.toml)."""
 
     name = "trakt"
+    title = "Trakt"
+    wizard_order = 10
+    credential_keys = ("trakt_access_token", "trakt_refresh_token", "trakt_token_expires_at")
     config_table = "trakt"
     capabilities = Capabilities(
         reads=frozenset(DataType),
