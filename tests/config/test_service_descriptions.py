@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from totalrecall import registries, wizard
@@ -37,3 +39,23 @@ def test_each_service_names_its_own_config_table() -> None:
     assert config_table("files") == ("sources", "files")
     for name in BUILTIN_SERVICES:
         assert config_table(name)[-1] == name
+
+
+def test_each_base_url_is_written_once_in_its_settings_section() -> None:
+    """Connectors fall back on the section's own default (section_default), never on a copy of it."""
+    import attrs
+
+    from totalrecall.config import sections
+
+    package = Path(sections.__file__).resolve().parents[1]
+    urls = {
+        field.default
+        for section in (sections.TraktSettings, sections.SimklSettings, sections.ImdbSettings, sections.PlexSettings)
+        for field in attrs.fields(section)
+        if field.name.endswith("_url") and isinstance(field.default, str) and field.default
+    }
+    assert len(urls) == 6, urls
+    sources = {path: path.read_text(encoding="utf-8") for path in package.rglob("*.py") if "sandbox" not in path.parts}
+    for url in urls:
+        holders = [str(path.relative_to(package)) for path, text in sources.items() if f'"{url}"' in text]
+        assert holders == ["config/sections.py"], (url, holders)

@@ -28,6 +28,7 @@ __all__ = [
     "Settings",
     "default_timezone",
     "is_time_zone",
+    "section_default",
 ]
 
 BUILTIN_SERVICES = ("trakt", "simkl", "imdb", "plex")
@@ -206,3 +207,8 @@ def is_time_zone(name: str) -> bool:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def section_default(section: type[Any], key: str) -> Any:
+    """The default of one setting (a base URL, say): the section declares it, and nothing else repeats it."""
+    return attrs.fields_dict(section)[key].default

@@ -14,6 +14,7 @@ from totalrecall.browser import (
     chromium_processes,
     quit_all_sessions,
 )
+from totalrecall.config.sections import ImdbSettings, section_default
 from totalrecall.sources.imdb import selectors as sel
 
 __all__ = [
@@ -32,7 +33,7 @@ class ImdbBrowser(BrowserSession):
 
     default_service: ClassVar[str] = "imdb"
     site_label: ClassVar[str] = "IMDb"
-    default_site_url: ClassVar[str] = "https://www.imdb.com"
+    default_site_url: ClassVar[str] = section_default(ImdbSettings, "site_url")
     error_page: ClassVar[Hook | None] = sel.BROWSER_ERROR_PAGE
     captcha: ClassVar[Hook | None] = sel.CAPTCHA
     captcha_message: ClassVar[str] = (

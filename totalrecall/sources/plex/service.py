@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import click
 
+from totalrecall.config.sections import PlexSettings, section_default
 from totalrecall.errors import AuthError
 from totalrecall.http import HttpStatusError
 from totalrecall.identity import ItemIndex
@@ -31,11 +32,8 @@ __all__ = ["PlexService"]
 
 log = logging.getLogger("totalrecall.plex")
 
-_DEFAULTS = {
-    "plex_tv_url": "https://plex.tv",
-    "discover_url": "https://discover.provider.plex.tv",
-    "metadata_url": "https://metadata.provider.plex.tv",
-}
+# Where plex.tv, Discover and the metadata provider are unless config.toml says: [sources.plex]'s own defaults.
+_DEFAULTS = {key: section_default(PlexSettings, key) for key in ("plex_tv_url", "discover_url", "metadata_url")}
 
 
 def _discover_only(entry: Entry, what: str) -> Excluded:

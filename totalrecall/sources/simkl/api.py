@@ -8,12 +8,13 @@ from typing import Any
 import requests
 
 from totalrecall import __version__
+from totalrecall.config.sections import SimklSettings, section_default
 from totalrecall.errors import AuthError, SourceError
 from totalrecall.http import HttpClient, HttpStatusError, Limit, RateLimits
 
 __all__ = ["APP_NAME", "SimklApi", "DEFAULT_API_URL", "SIMKL_RATE_LIMITS"]
 
-DEFAULT_API_URL = "https://api.simkl.com"
+DEFAULT_API_URL: str = section_default(SimklSettings, "api_url")
 APP_NAME = "totalrecall"
 LOGIN_COMMAND = "totalrecall config simkl"
 

@@ -11,6 +11,7 @@ from typing import Any
 import requests
 
 from totalrecall.config.credentials import CredentialStore
+from totalrecall.config.sections import TraktSettings, section_default
 from totalrecall.errors import AuthError, SourceError
 from totalrecall.http import TRAKT_RATE_LIMITS, HttpClient, HttpStatusError, check_page
 from totalrecall.model import format_time, parse_time
@@ -28,7 +29,7 @@ __all__ = [
 
 _log = logging.getLogger("totalrecall.trakt")
 
-DEFAULT_API_URL = "https://api.trakt.tv"
+DEFAULT_API_URL: str = section_default(TraktSettings, "api_url")
 # Trakt clamps `limit` to 250 per page (since 2026-06; larger values are clamped, not rejected).
 PAGE_LIMIT = 250
 LOGIN_COMMAND = "totalrecall config trakt"
