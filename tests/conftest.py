@@ -7,6 +7,7 @@ import os
 import random
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -93,3 +94,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+# Under pytest-xdist a module runs whole in one worker: several modules share a stateful fake between
+# their tests in order. Suites that write a page of docs/ (the reliability table, the security findings)
+# write it only from a process that ran every one of their tests, so each of those runs whole in one worker.
+_WHOLE_IN_ONE_WORKER = ("reliability", "security")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_root = Path(__file__).resolve().parent
+    for item in items:
+        module = item.path.resolve().relative_to(tests_root)
+        suite = module.parts[0]
+        item.add_marker(pytest.mark.xdist_group(suite if suite in _WHOLE_IN_ONE_WORKER else module.as_posix()))
