@@ -14,6 +14,7 @@ from xml.sax.saxutils import quoteattr
 from totalrecall.http import RateLimits
 from totalrecall.model import Kind, parse_time
 from totalrecall.sandbox.catalogue import Catalogue, CatalogueEntry, load_catalogue
+from totalrecall.sandbox.fake_plex_playback import DEFAULT_DURATIONS, PlexPlaybackRoutes
 from totalrecall.sandbox.fakebase import FakeHTTPError, FakeRequest, FakeResponse, FakeService, route
 
 __all__ = [
@@ -651,7 +652,7 @@ class PlexMetadataFake(_PlexFake):
 # -- the Plex Media Server -------------------------------------------------------------------------------
 
 
-class PlexServerFake(_PlexFake):
+class PlexServerFake(PlexPlaybackRoutes, _PlexFake):
     """A Plex Media Server: sections, paged listings with guids, rate, scrobble, accounts, history of several users.
 
     Items seeded with `"agent": "legacy"` carry only a `com.plexapp.agents.*` guid and no Guid list, as
@@ -659,6 +660,10 @@ class PlexServerFake(_PlexFake):
     """
 
     name = "plex-server"
+
+    def stop(self) -> None:
+        self.close_sockets()  # a notification listener would otherwise hold its handler thread open
+        super().stop()
 
     def initial_state(self) -> dict[str, Any]:
         seed = self.library.get("server", {})
@@ -797,6 +802,8 @@ class PlexServerFake(_PlexFake):
     def _out(self, record: Mapping[str, Any], guids: bool) -> dict[str, Any]:
         meta = {key: value for key, value in record.items() if key != "Guid"}
         meta["key"] = f"/library/metadata/{record['ratingKey']}"
+        if record["type"] in DEFAULT_DURATIONS:
+            meta.setdefault("duration", DEFAULT_DURATIONS[record["type"]])
         section = next(s for s in self.state["sections"] if s["key"] == record["librarySectionID"])
         meta["librarySectionTitle"] = section["title"]
         if record["type"] == "show":

@@ -18,6 +18,7 @@ from typing import Any
 
 from totalrecall.model import Ids, Kind, parse_time
 from totalrecall.sandbox.catalogue import Catalogue, CatalogueEntry, load_catalogue
+from totalrecall.sandbox.fake_scrobble import SimklScrobbleRoutes
 from totalrecall.sandbox.fakebase import FakeHTTPError, FakeRequest, FakeResponse, FakeService, route
 
 __all__ = ["FakeSimkl", "STATUSES", "library_state"]
@@ -97,7 +98,7 @@ def _split_key(key: str) -> tuple[int, int]:
     return int(season), int(number)
 
 
-class FakeSimkl(FakeService):
+class FakeSimkl(SimklScrobbleRoutes, FakeService):
     """One Simkl user's library behind the API; `state` holds apps, tokens, PIN codes, lists and activities."""
 
     name = "simkl"

@@ -19,6 +19,7 @@ import jsonschema
 from totalrecall.http import Limit, RateLimits
 from totalrecall.model import Kind, parse_time
 from totalrecall.sandbox.catalogue import Catalogue, CatalogueEntry, load_catalogue
+from totalrecall.sandbox.fake_scrobble import TraktScrobbleRoutes
 from totalrecall.sandbox.fakebase import (
     CONTROL_PREFIX,
     FakeHTTPError,
@@ -131,7 +132,7 @@ class _NotFound:
             season.update(kept)
 
 
-class FakeTrakt(FakeService):
+class FakeTrakt(TraktScrobbleRoutes, FakeService):
     """Trakt for one app (client id/secret) and any number of users, with a device flow tests can approve.
 
     Tests: `approve(user_code)` / `deny(user_code)` (or `auto_device = ("approve", polls)`), `expire_tokens()`,

@@ -372,6 +372,17 @@ class FakeService:
         self, raw: _RequestHandler, request: FakeRequest, response: FakeResponse, truncate: bool = False
     ) -> None:
         payload, headers = response.encode()
+        if response.takeover is not None:
+            # RFC 6455 section 4.1: the handshake answer is HTTP/1.1, whatever this server speaks otherwise.
+            raw.protocol_version = "HTTP/1.1"
+            raw.send_response(response.status)
+            for key, value in headers.items():
+                raw.send_header(key, value)
+            raw.end_headers()
+            raw.wfile.flush()
+            raw.close_connection = True
+            response.takeover(raw.connection, raw.rfile)
+            return
         if truncate and len(payload) < 2:
             payload = b'{"truncated": true}'
         raw.send_response(response.status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from http.cookies import SimpleCookie
@@ -40,6 +41,9 @@ class FakeResponse:
     status: int = 200
     body: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    # For a 101 answer (a WebSocket): called with the socket and its reader once the headers are sent; it
+    # owns the connection until it returns.
+    takeover: Callable[[socket.socket, Any], None] | None = None
 
     def encode(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
