@@ -71,6 +71,20 @@ class Journal:
             header["undoes"] = undoes
         self._append(header)
 
+    @classmethod
+    def resume(cls, folder: Path, run_id: str) -> Journal:
+        """The journal of a run begun earlier (by this process or one before it), to record more of it.
+
+        A live scrobble's write is announced when the play is queued and confirmed when its target takes
+        it, possibly after a restart.
+        """
+        journal = cls.__new__(cls)
+        journal.path = private_file(folder / f"{run_id}.jsonl")
+        journal.run_id = run_id
+        record = _parse(journal.path) if journal.path.exists() else None
+        journal._sequence = max((batch.sequence for batch in record.batches), default=0) if record else 0
+        return journal
+
     def _append(self, document: dict[str, Any]) -> None:
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(document, ensure_ascii=False) + "\n")

@@ -45,7 +45,13 @@ class PlexPlaybackRoutes:
         if "_sockets" not in self.__dict__:
             self._sockets: list[WebSocketConnection] = []
             self._sockets_lock = threading.Lock()
-            self.webhooks: list[str] = []
+            self._webhooks: list[str] = []
+
+    @property
+    def webhooks(self) -> list[str]:
+        """The URLs every webhook is posted to (Plex's account settings list them); add to it."""
+        self._playback_init()
+        return self._webhooks
 
     # -- what a scripted playback does ---------------------------------------------------------------
 

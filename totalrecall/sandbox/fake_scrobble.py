@@ -186,15 +186,16 @@ class SimklScrobbleRoutes:
                 if done["key"] == key and watched and now - watched < DUPLICATE_WINDOW:
                     return FakeResponse(409, {"watched_at": done["watched_at"],
                                               "expires_at": _trakt_stamp(watched + DUPLICATE_WINDOW)})
-            stamp = fake._stamp()
+            # The watch is dated now; `stamp` (the activities' change time) may run ahead of it.
+            stamp, watched_at = fake._stamp(), now.strftime("%Y-%m-%dT%H:%M:%SZ")
             if position is None:
                 record = fake._held_record("movies", entry) or fake._new_record("movies", entry, stamp)
-                record["last_watched_at"] = stamp
+                record["last_watched_at"] = watched_at
                 fake._set_status("movies", record, "completed", stamp)
             else:
                 season, number = position
-                fake._mark_show(entry, {"seasons": [{"number": season, "episodes": [{"number": number, "watched_at": stamp}]}]}, stamp)
-            sessions["completed"].append({"key": key, "watched_at": stamp})
+                fake._mark_show(entry, {"seasons": [{"number": season, "episodes": [{"number": number, "watched_at": watched_at}]}]}, stamp)
+            sessions["completed"].append({"key": key, "watched_at": watched_at})
             return FakeResponse(201, {**answer, "id": scrobble_id, "action": "scrobble"})
         fake._bump(list_type, "playback", fake._stamp())
         return FakeResponse(201, {**answer, "id": scrobble_id, "action": "pause"})

@@ -212,6 +212,32 @@ class PlexServer:
             raise
         return latest
 
+    # -- playback ---------------------------------------------------------------------------------------
+
+    def metadata(self, rating_key: str) -> Mapping[str, Any] | None:
+        """One item's Metadata record with its guids; None when the server does not know the key."""
+        try:
+            container = self._get(f"library/metadata/{rating_key}", {"includeGuids": 1})
+        except HttpStatusError as error:
+            if error.status == 404:
+                return None
+            raise
+        found = [m for m in container.get("Metadata") or () if isinstance(m, Mapping)]
+        return found[0] if found else None
+
+    def sessions(self) -> list[Mapping[str, Any]]:
+        """The playback sessions now (/status/sessions), each with its sessionKey, User and viewOffset."""
+        container = self._get("status/sessions")
+        return [m for m in container.get("Metadata") or () if isinstance(m, Mapping)]
+
+    def notifications_socket(self) -> tuple[str, dict[str, str]]:
+        """The notification WebSocket's URL and the headers to open it with (the token in a header, never
+        in the URL, so it stays out of logs)."""
+        scheme, rest = self.url.split("://", 1)
+        url = ("wss" if scheme == "https" else "ws") + "://" + rest + "/:/websockets/notifications"
+        headers = {key: value for key, value in self.http.headers.items() if key.lower().startswith("x-plex-")}
+        return url, headers
+
     # -- writing --------------------------------------------------------------------------------------
 
     def rate(self, rating_key: str, rating: float, rated_at: datetime | None = None) -> None:

@@ -148,6 +148,18 @@ class SimklApi:
         answer = self._call("POST", path, body=dict(body))
         return answer if isinstance(answer, dict) else {}
 
+    def post_status(self, path: str, body: Mapping[str, Any], expected: tuple[int, ...] = (200, 201)) -> tuple[int, Any]:
+        """POST answering (status, parsed body or None) for the statuses in `expected`; any other status raises
+        HttpStatusError with it, so a caller tells a 409 (already scrobbled) from a 400 (the scrobble lock)."""
+        try:
+            response = self.http.request("POST", path, json=dict(body), params=self._params(), expected=expected)
+        except AuthError as error:
+            raise AuthError(self.service, f"{error.message.split(': ', 1)[-1]}; run `{LOGIN_COMMAND}`") from None
+        try:
+            return response.status_code, response.json() if response.content else None
+        except ValueError:
+            return response.status_code, None
+
     # -- PIN login -----------------------------------------------------------------------------------------
 
     def pin_code(self) -> dict[str, Any]:
