@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from reliability.harness import World, seed_template
+
 from scrobble.scrobble_helpers import Clock, set_clock
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from reliability.harness import World
+
 from scrobble.scrobble_helpers import (
     ROOMMATE,
     Clock,
@@ -15,7 +16,6 @@ from scrobble.scrobble_helpers import (
     unwatched_movie,
     watching,
 )
-
 from totalrecall.config.paths import Paths
 from totalrecall.distribute.journal import read_runs
 from totalrecall.model import DataType, parse_time
