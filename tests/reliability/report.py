@@ -7,7 +7,7 @@ from pathlib import Path
 
 import attrs
 
-__all__ = ["FAULTS", "KILL_POINTS", "IMDB_FAULTS", "SERVICES", "Row", "Results", "expected_rows"]
+__all__ = ["FAULTS", "KILL_POINTS", "IMDB_FAULTS", "SCROBBLE_FAULTS", "SERVICES", "Row", "Results", "expected_rows"]
 
 SERVICES = ("trakt", "simkl", "plex")
 
@@ -38,12 +38,17 @@ IMDB_FAULTS: dict[str, str] = {
     "imdb_5xx_on_write": "IMDb 5xx on writes: every in-page rating request answers 503 during the first sync",
     "imdb_down_mid_write": "IMDb down mid-write: a title page never answers while rating, a review form while reviewing",
 }
+# Live scrobbling (tests/reliability/test_reliability_scrobble.py): a watcher process, not a sync.
+SCROBBLE_FAULTS: dict[str, str] = {
+    "scrobble_target_down": "Trakt down during a live scrobble's stop (every /scrobble/stop dropped); the watcher is SIGKILLed with the play queued, then restarted",
+}
 _ROW_SERVICES = (*SERVICES, "imdb")
 
 
 def expected_rows() -> set[tuple[str, str]]:
     rows = {(scenario, service) for scenario in [*FAULTS, *KILL_POINTS] for service in SERVICES}
     rows |= {(scenario, "imdb") for scenario in IMDB_FAULTS}
+    rows |= {(scenario, "trakt") for scenario in SCROBBLE_FAULTS}
     return rows
 
 
@@ -94,11 +99,11 @@ def kept_sections(path: Path) -> str:
     return text[start:] if start >= 0 else ""
 
 
-_TITLES = {**FAULTS, **KILL_POINTS, **IMDB_FAULTS}
+_TITLES = {**FAULTS, **KILL_POINTS, **IMDB_FAULTS, **SCROBBLE_FAULTS}
 
 
 def render(rows: dict[tuple[str, str], Row]) -> str:
-    order = [*FAULTS, *KILL_POINTS, *IMDB_FAULTS]
+    order = [*FAULTS, *KILL_POINTS, *IMDB_FAULTS, *SCROBBLE_FAULTS]
     lines = [
         "# Reliability: fault injection against the fakes",
         "",
@@ -117,6 +122,11 @@ def render(rows: dict[tuple[str, str], Row]) -> str:
         "the write faults strike the first sync. Their fault-free state is two clean syncs of the same two",
         "libraries, and the fakes' records add the review forms IMDb accepted (a review submitted twice counts",
         "as extra).",
+        "",
+        "The scrobble row plays a movie on the fake Plex server to a live-scrobbling watcher (`totalrecall",
+        "watch`) while Trakt drops every stop; the watcher is killed with the play in its queue and started",
+        "again. First run is the killed watcher, second run the restarted one; converged means Trakt and",
+        "Simkl each hold the play once and a batch sync afterwards plans no history write.",
         "",
         "| Scenario | Fault | Service | First run | Second run | Converged | Lost | Extra |",
         "|---|---|---|---|---|---|---|---|",

@@ -31,7 +31,8 @@ def test_a_movie_played_to_95_percent_is_one_play_on_trakt_and_simkl_and_the_bat
     with watching(world, clock) as watcher:
         # Webhooks and notifications both report every step: still one play.
         plex_server(world).play(rating_key, [("playing", 0.0), ("playing", 0.3), ("paused", 0.5),
-                                             ("playing", 0.5), ("stopped", 0.95)])
+                                             ("playing", 0.5), ("stopped", 0.95)],
+                                between=watcher.wait_idle)
         assert watcher.wait_idle()
     stopped = stop_time(world, rating_key)
     plays = trakt_plays(world, imdb)
@@ -60,17 +61,18 @@ def test_a_playback_stopped_below_the_threshold_adds_no_play_and_a_rewatch_next_
     rating_key, imdb = unwatched_movie(world)
     server = plex_server(world)
     with watching(world, clock) as watcher:
-        server.play(rating_key, [("playing", 0.0), ("paused", 0.5), ("playing", 0.5), ("stopped", 0.6)])
+        server.play(rating_key, [("playing", 0.0), ("paused", 0.5), ("playing", 0.5), ("stopped", 0.6)],
+                    between=watcher.wait_idle)
         assert watcher.wait_idle()
         assert trakt_plays(world, imdb) == [] and simkl_watched(world, imdb) is None
 
-        server.play(rating_key, [("playing", 0.6), ("stopped", 0.95)])
+        server.play(rating_key, [("playing", 0.6), ("stopped", 0.95)], between=watcher.wait_idle)
         assert watcher.wait_idle()
         first = trakt_plays(world, imdb)
         assert len(first) == 1
 
         clock.offset += 24 * 3600
-        server.play(rating_key, [("playing", 0.0), ("stopped", 0.97)])
+        server.play(rating_key, [("playing", 0.0), ("stopped", 0.97)], between=watcher.wait_idle)
         assert watcher.wait_idle()
     plays = trakt_plays(world, imdb)
     assert len(plays) == 2 and plays[0] == first[0]
@@ -82,7 +84,8 @@ def test_a_playback_stopped_below_the_threshold_adds_no_play_and_a_rewatch_next_
 def test_another_accounts_playback_on_the_same_server_is_ignored(world: World, clock: Clock) -> None:
     rating_key, imdb = unwatched_movie(world)
     with watching(world, clock) as watcher:
-        plex_server(world).play(rating_key, [("playing", 0.0), ("stopped", 0.99)], account_id=ROOMMATE)
+        plex_server(world).play(rating_key, [("playing", 0.0), ("stopped", 0.99)], account_id=ROOMMATE,
+                                between=watcher.wait_idle)
         assert watcher.wait_idle()
     assert trakt_plays(world, imdb) == [] and simkl_watched(world, imdb) is None
     trakt = world.fakes["trakt"]

@@ -20,7 +20,7 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import requests
@@ -56,8 +56,11 @@ class PlexPlaybackRoutes:
     # -- what a scripted playback does ---------------------------------------------------------------
 
     def play(self, rating_key: str, steps: Iterable[tuple[str, float]], account_id: int = 1,
-             player: str = "Living Room TV") -> None:
-        """Play `rating_key` as `account_id`: each step is (state, share of the running time watched)."""
+             player: str = "Living Room TV", between: Callable[[], Any] | None = None) -> None:
+        """Play `rating_key` as `account_id`: each step is (state, share of the running time watched).
+
+        A real playback's steps are minutes apart; `between` runs after each step (a test waits there for
+        its listener to catch up, as it would have had the time to)."""
         self._playback_init()
         fake: Any = self
         session_key = str(secrets.randbelow(10**6))
@@ -85,6 +88,8 @@ class PlexPlaybackRoutes:
             if event is not None:
                 self._webhook(event, rating_key, account_id, player, player_id, offset)
             previous = state
+            if between is not None:
+                between()
 
     def _duration(self, record: dict[str, Any]) -> int:
         return int(record.get("duration") or DEFAULT_DURATIONS.get(record["type"], 3_600_000))
