@@ -58,7 +58,7 @@ class Tracker:
         playback = self._playbacks.setdefault(key, _Playback())
         before = playback.channels.get(report.channel)
         playback.channels[report.channel] = report.state
-        if report.state == "playing" and playback.state == "stopped":
+        if report.state != "stopped" and playback.state == "stopped":
             if before in ("playing", "paused"):
                 return []  # this channel is behind: it never told the stop the other channel told
             playback.progress = 0.0  # a new playback of the item
