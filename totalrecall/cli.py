@@ -200,8 +200,9 @@ def sync(watchlist: bool, ratings: bool, reviews: bool, watch_history: bool, all
               help="Sandbox folder (default: sandbox/ under the base path).")
 @click.option("--with", "names", default=None, metavar="NAME,..",
               help="Sandbox services to create the folder with (default: every connector's fake).")
+@click.option("--watch", "watch_live", is_flag=True, help="Play a scripted episode on the fake Plex and follow it live.")
 @click.pass_context
-def sandbox(ctx: click.Context, folder: Path | None, names: str | None) -> None:
+def sandbox(ctx: click.Context, folder: Path | None, names: str | None, watch_live: bool) -> None:
     """Run a full sync over the built-in fake services and their sample libraries."""
     folder = _sandbox_folder(folder)
     chosen = [name.strip() for name in names.split(",") if name.strip()] if names else None
@@ -214,6 +215,9 @@ def sandbox(ctx: click.Context, folder: Path | None, names: str | None) -> None:
 
     services = prepare_sandbox(folder, chosen)
     click.echo(f"sandbox: {folder} ({', '.join(service.name for service in services)})")
+    if watch_live:
+        from totalrecall.sandbox.watching import watch_sandbox
+        sys.exit(watch_sandbox(folder, services, click.echo))
     with running_fakes(folder, services, SANDBOX_TIME_SCALE):
         os.environ["TOTALRECALL_BASE_PATH"] = str(folder)
         report = _execute(None, dry_run=None, use_cache=None, force_full_sync=False,
@@ -372,7 +376,9 @@ def undo(run_id: str, dry_run: bool, wait: bool) -> None:
 def _attach_service_commands() -> None:
     """Each connector may offer a `config <service>` login command as its class's `config_command`."""
     from totalrecall import registries
+    from totalrecall.scrobble.command import watch
 
+    cli.add_command(watch)
     registries.load_all()
     for _name, service in registries.services.items():
         command = getattr(service, "config_command", None)
