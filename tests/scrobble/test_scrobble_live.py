@@ -34,6 +34,9 @@ def test_a_movie_played_to_95_percent_is_one_play_on_trakt_and_simkl_and_the_bat
                                              ("playing", 0.5), ("stopped", 0.95)],
                                 between=watcher.wait_idle)
         assert watcher.wait_idle()
+    # Both channels told the stop.
+    assert ("media.stop", 200) in plex_server(world).sent_webhooks
+    assert watcher.heard["websocket"] >= 5 and watcher.heard["webhook"] >= 4
     stopped = stop_time(world, rating_key)
     plays = trakt_plays(world, imdb)
     assert len(plays) == 1

@@ -46,6 +46,8 @@ class PlexPlaybackRoutes:
             self._sockets: list[WebSocketConnection] = []
             self._sockets_lock = threading.Lock()
             self._webhooks: list[str] = []
+            # (event, HTTP status or None when the receiver could not be reached) of every webhook sent.
+            self.sent_webhooks: list[tuple[str, int | None]] = []
 
     @property
     def webhooks(self) -> list[str]:
@@ -138,8 +140,10 @@ class PlexPlaybackRoutes:
                    "Metadata": {**metadata, "viewOffset": offset}}
         for url in list(self.webhooks):
             try:
-                requests.post(url, files={"payload": (None, json.dumps(payload), "application/json")}, timeout=10)
+                answer = requests.post(url, files={"payload": (None, json.dumps(payload), "application/json")}, timeout=10)
+                self.sent_webhooks.append((event, answer.status_code))
             except requests.RequestException as error:
+                self.sent_webhooks.append((event, None))
                 # Plex does not retry a webhook either: a receiver that was down misses it.
                 _log.info("plex-server fake: webhook to %s failed (%s)", url, type(error).__name__)
 

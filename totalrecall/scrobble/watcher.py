@@ -10,6 +10,7 @@ itself, and its calls wait in the queue file for it across restarts.
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import threading
@@ -70,6 +71,8 @@ class Watcher:
         self._sending: set[str] = set()
         self._threads: list[threading.Thread] = []
         self._socket: Any = None
+        # Reports taken per channel (websocket, webhook): what was heard, for `status` and tests.
+        self.heard: collections.Counter[str] = collections.Counter()
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -161,6 +164,7 @@ class Watcher:
                     reports = [self.plex.from_webhook(body)]
                 for report in reports:
                     if report is not None:
+                        self.heard[report.channel] += 1
                         self._handle(report)
             except Exception:  # noqa: BLE001 - one bad report must not stop the watcher
                 log.exception("scrobble: a playback report could not be handled")
