@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from scrobble.scrobble_helpers import (
     simkl_watched,
     stop_time,
     trakt_plays,
+    until,
     unwatched_movie,
     watching,
 )
@@ -35,14 +35,6 @@ def _queued(world: World) -> list[dict]:
     return json.loads(path.read_text())["calls"] if path.exists() else []
 
 
-def _until(condition, what: str, timeout: float = 60.0) -> None:
-    # A bound on waiting for another process, not a timed assertion: the checks follow.
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting: {what}"
-        time.sleep(0.02)
-
-
 def test_scrobble_target_down_during_the_stop_queues_the_play_across_a_kill(world: World, results: Results) -> None:
     rating_key, imdb = unwatched_movie(world)
     trakt, server = world.fakes["trakt"], plex_server(world)
@@ -52,19 +44,19 @@ def test_scrobble_target_down_during_the_stop_queues_the_play_across_a_kill(worl
                                stderr=(world.base / "watcher.log").open("w"), text=True)
     try:
         assert watcher.stdout is not None and watcher.stdout.readline().strip() == "ready"
-        _until(lambda: server.listeners > 0, "the watcher's notification socket")
+        until(lambda: server.listeners > 0, "the watcher's notification socket")
         simkl = world.fakes["simkl"]
 
         told = [0]
 
         def heard() -> None:  # each step (one call) reached Simkl before the next, as it would live
             told[0] += 1
-            _until(lambda: len(simkl.requests_matching("POST", "^/scrobble/")) >= told[0], "the watcher's call")
+            until(lambda: len(simkl.requests_matching("POST", "^/scrobble/")) >= told[0], "the watcher's call")
 
         steps = [("playing", 0.0), ("paused", 0.5), ("stopped", 0.96)]
         server.play(rating_key, steps, between=heard)
-        _until(lambda: simkl_watched(world, imdb) is not None, "Simkl's play")
-        _until(lambda: any(c["target"] == "trakt" and c["play"] and c["attempts"] for c in _queued(world)),
+        until(lambda: simkl_watched(world, imdb) is not None, "Simkl's play")
+        until(lambda: any(c["target"] == "trakt" and c["play"] and c["attempts"] for c in _queued(world)),
                "Trakt's play waiting in the queue")
     finally:
         watcher.send_signal(signal.SIGKILL)

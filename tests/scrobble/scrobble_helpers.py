@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from totalrecall.scrobble.watcher import Watcher
 from totalrecall.scrobble.webhook import WebhookServer, routes, webhook_path, webhook_token
 from totalrecall.scrobble.wiring import build_watcher
 
-__all__ = ["Clock", "watching", "trakt_plays", "simkl_watched", "unwatched_movie", "ROOMMATE"]
+__all__ = ["Clock", "settled", "until", "watching", "trakt_plays", "simkl_watched", "unwatched_movie", "ROOMMATE"]
 
 ROOMMATE = 27182818  # the sandbox server's shared user
 
@@ -68,6 +68,26 @@ def watching(world: World, clock: Clock, webhooks: bool = True, listen: bool = T
         server.webhooks.clear()
         if receiver is not None:
             receiver.stop()
+
+
+def until(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
+    """Wait for something another thread or process does; the bound only stops a hung test, the checks follow."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting: {what}"
+        time.sleep(0.01)
+
+
+def settled(world: World, watcher: Watcher) -> Callable[[], None]:
+    """A `between` for PlexServerFake.play: every notification sent so far taken by the watcher, then handled
+    and delivered (webhooks are answered only once taken, so they need no such wait)."""
+
+    def wait() -> None:
+        server = plex_server(world)
+        until(lambda: watcher.received >= server.notifications_sent, "the watcher taking the notifications")
+        assert watcher.wait_idle()
+
+    return wait
 
 
 def plex_server(world: World) -> PlexServerFake:

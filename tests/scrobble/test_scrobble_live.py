@@ -10,9 +10,11 @@ from scrobble.scrobble_helpers import (
     ROOMMATE,
     Clock,
     plex_server,
+    settled,
     simkl_watched,
     stop_time,
     trakt_plays,
+    until,
     unwatched_movie,
     watching,
 )
@@ -32,8 +34,7 @@ def test_a_movie_played_to_95_percent_is_one_play_on_trakt_and_simkl_and_the_bat
         # Webhooks and notifications both report every step: still one play.
         plex_server(world).play(rating_key, [("playing", 0.0), ("playing", 0.3), ("paused", 0.5),
                                              ("playing", 0.5), ("stopped", 0.95)],
-                                between=watcher.wait_idle)
-        assert watcher.wait_idle()
+                                between=settled(world, watcher))
     # Both channels told the stop.
     assert ("media.stop", 200) in plex_server(world).sent_webhooks
     assert watcher.heard["websocket"] >= 5 and watcher.heard["webhook"] >= 4
@@ -65,18 +66,15 @@ def test_a_playback_stopped_below_the_threshold_adds_no_play_and_a_rewatch_next_
     server = plex_server(world)
     with watching(world, clock) as watcher:
         server.play(rating_key, [("playing", 0.0), ("paused", 0.5), ("playing", 0.5), ("stopped", 0.6)],
-                    between=watcher.wait_idle)
-        assert watcher.wait_idle()
+                    between=settled(world, watcher))
         assert trakt_plays(world, imdb) == [] and simkl_watched(world, imdb) is None
 
-        server.play(rating_key, [("playing", 0.6), ("stopped", 0.95)], between=watcher.wait_idle)
-        assert watcher.wait_idle()
+        server.play(rating_key, [("playing", 0.6), ("stopped", 0.95)], between=settled(world, watcher))
         first = trakt_plays(world, imdb)
         assert len(first) == 1
 
         clock.offset += 24 * 3600
-        server.play(rating_key, [("playing", 0.0), ("stopped", 0.97)], between=watcher.wait_idle)
-        assert watcher.wait_idle()
+        server.play(rating_key, [("playing", 0.0), ("stopped", 0.97)], between=settled(world, watcher))
     plays = trakt_plays(world, imdb)
     assert len(plays) == 2 and plays[0] == first[0]
     assert abs(parse_time(plays[1]) - stop_time(world, rating_key)) <= SECOND
@@ -88,8 +86,31 @@ def test_another_accounts_playback_on_the_same_server_is_ignored(world: World, c
     rating_key, imdb = unwatched_movie(world)
     with watching(world, clock) as watcher:
         plex_server(world).play(rating_key, [("playing", 0.0), ("stopped", 0.99)], account_id=ROOMMATE,
-                                between=watcher.wait_idle)
-        assert watcher.wait_idle()
+                                between=settled(world, watcher))
     assert trakt_plays(world, imdb) == [] and simkl_watched(world, imdb) is None
     trakt = world.fakes["trakt"]
     assert trakt.requests_matching("POST", "/scrobble/") == []
+
+
+def test_a_scrobble_that_meets_simkls_per_user_lock_waits_in_the_queue_and_then_counts_once(
+    world: World, clock: Clock
+) -> None:
+    rating_key, imdb = unwatched_movie(world)
+    simkl = world.fakes["simkl"]
+    lock = simkl._scrobble_lock("sandbox-simkl-token")  # noqa: SLF001 - another app of the user scrobbling now
+    with watching(world, clock, webhooks=False) as watcher:
+        steps = iter([lock.acquire, lambda: None])
+
+        def between() -> None:
+            settled(world, watcher)()
+            next(steps)()
+
+        try:
+            plex_server(world).play(rating_key, [("playing", 0.0), ("stopped", 0.95)], between=between)
+            assert simkl.requests_matching("POST", "^/scrobble/stop", status=400)
+            assert simkl_watched(world, imdb) is None
+            assert [c.target for c in watcher.queue.pending()] == ["simkl"]
+        finally:
+            lock.release()
+        until(lambda: not watcher.queue.pending(), "the queued stop reaching Simkl")
+    assert simkl_watched(world, imdb) is not None and len(trakt_plays(world, imdb)) == 1

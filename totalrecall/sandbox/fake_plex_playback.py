@@ -48,6 +48,7 @@ class PlexPlaybackRoutes:
             self._webhooks: list[str] = []
             # (event, HTTP status or None when the receiver could not be reached) of every webhook sent.
             self.sent_webhooks: list[tuple[str, int | None]] = []
+            self.notifications_sent = 0  # messages delivered to listeners, all listeners together
 
     @property
     def webhooks(self) -> list[str]:
@@ -129,6 +130,7 @@ class PlexPlaybackRoutes:
             "state": state}]}})
         with self._sockets_lock:
             self._sockets[:] = [sock for sock in self._sockets if sock.send_text(message)]
+            self.notifications_sent += len(self._sockets)
 
     def _webhook(self, event: str, rating_key: str, account_id: int, player: str, player_id: str, offset: int) -> None:
         fake: Any = self

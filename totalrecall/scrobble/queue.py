@@ -98,7 +98,8 @@ class ScrobbleQueue:
             return
         try:
             document = json.loads(self.path.read_text(encoding="utf-8"))
-            self._calls = [QueuedCall.from_json(raw) for raw in document.get("calls") or ()]
+            # A new process tries every call at once: whatever made the last one wait may be over.
+            self._calls = [attrs.evolve(QueuedCall.from_json(raw), not_before=None) for raw in document.get("calls") or ()]
             plays = load_entries(DataType.WATCH_HISTORY, [raw["entry"] for raw in document.get("plays") or ()])
             runs = [str(raw.get("run_id") or "") for raw in document.get("plays") or ()]
             self._plays = [RecordedPlay(entry.item, entry.watched_at, run)  # type: ignore[union-attr, arg-type]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -41,6 +40,7 @@ LATE_AFTER = timedelta(minutes=2)
 STALE_AFTER = timedelta(minutes=10)
 # Simkl holds each user's scrobbles behind a 20-second lock; a call that met it waits that long.
 SIMKL_LOCK = timedelta(seconds=20)
+_LOCK_TRIES = 3
 
 
 class Outcome(enum.Enum):
@@ -65,6 +65,7 @@ def _route(call: QueuedCall, now: datetime) -> str | None:
     if call.play:
         return "stop" if call.progress >= SERVICE_COUNTS_AT and late <= LATE_AFTER else "history"
     if late > STALE_AFTER:
+        log.debug("scrobble: the %s of %s waited too long to mean anything; dropped", call.action, call.item.label())
         return None
     return "pause" if call.action == "stop" else call.action
 
@@ -112,8 +113,10 @@ class TraktTarget:
             if route == "history":
                 if self._holds(call):
                     return Outcome.DONE, None
-                body = _history_body(call, self._media(call.item))
-                self.api.post("/sync/history", body, once=True)
+                answer = self.api.post("/sync/history", _history_body(call, self._media(call.item)), once=True)
+                if _nothing_added(answer):
+                    log.warning("trakt: does not know %s; its play is dropped", call.item.label())
+                    return Outcome.DROP, None
                 return Outcome.DONE, None
             body = {**self._media(call.item), "progress": round(call.progress, 2)}
             response = self.api.client.request("POST", f"/scrobble/{route}", json=body, expected=(201, 409))
@@ -156,6 +159,8 @@ class SimklTarget:
         route = _route(call, now)
         if route is None:
             return Outcome.DROP, None
+        if route == "stop" and call.attempts >= _LOCK_TRIES:
+            route = "history"  # the history endpoint is not behind the scrobble lock: the play still goes
         try:
             if route == "history":
                 self.api.post_status("/sync/history", _simkl_history(call), expected=(200, 201))
@@ -163,7 +168,7 @@ class SimklTarget:
             body = {**self._media(call.item), "progress": round(call.progress, 2)}
             status, answer = self.api.post_status(f"/scrobble/{route}", body, expected=(201, 409))
         except HttpStatusError as error:
-            if error.status == 400 and call.attempts < 3:
+            if error.status == 400 and call.attempts < _LOCK_TRIES:
                 log.info("simkl: the scrobble of %s met the per-user lock; trying again later", call.item.label())
                 return Outcome.RETRY, SIMKL_LOCK
             return _failure("simkl", call, error)
@@ -189,6 +194,11 @@ def _history_body(call: QueuedCall, media: dict[str, Any]) -> dict[str, Any]:
     return {"episodes": [{**media["episode"], "watched_at": stamp}]}
 
 
+def _nothing_added(answer: Any) -> bool:
+    added = answer.get("added") if isinstance(answer, dict) else None
+    return isinstance(added, dict) and not any(isinstance(v, int) and v > 0 for v in added.values())
+
+
 def _simkl_history(call: QueuedCall) -> dict[str, Any]:
     item = call.item
     if item.kind is Kind.EPISODE:
@@ -196,5 +206,3 @@ def _simkl_history(call: QueuedCall) -> dict[str, Any]:
             {"number": item.episode, "watched_at": format_time(call.at)}]}])]}
     return {"movies": [media_payload(item, watched_at=call.at)]}
 
-
-TargetFactory = Callable[[], ScrobbleTarget]

@@ -23,6 +23,7 @@ from typing import Any
 import websocket
 
 from totalrecall.distribute.journal import Journal
+from totalrecall.errors import SourceError
 from totalrecall.model import DataType, HistoryEntry
 from totalrecall.scrobble.events import Playback, notifications
 from totalrecall.scrobble.plex import PlexPlayback
@@ -73,6 +74,7 @@ class Watcher:
         self._socket: Any = None
         # Reports taken per channel (websocket, webhook): what was heard, for `status` and tests.
         self.heard: collections.Counter[str] = collections.Counter()
+        self.received = 0  # notification messages taken from the socket
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -129,18 +131,19 @@ class Watcher:
         delay = 1.0
         while not self._stopping.is_set():
             try:
-                self._socket = websocket.create_connection(url, header=headers, timeout=_RECV_TIMEOUT)
+                socket = self._socket = websocket.create_connection(url, header=headers, timeout=_RECV_TIMEOUT)
                 self.connected.set()
                 delay = 1.0
                 log.info("scrobble: following the Plex server's notifications")
                 while not self._stopping.is_set():
                     try:
-                        message = self._socket.recv()
+                        message = socket.recv()
                     except websocket.WebSocketTimeoutException:
                         continue
                     if message:
                         self._events.put(("websocket", message))
-            except (websocket.WebSocketException, OSError, AttributeError) as error:
+                        self.received += 1
+            except (websocket.WebSocketException, OSError) as error:
                 self.connected.clear()
                 if self._stopping.is_set():
                     return
@@ -166,6 +169,9 @@ class Watcher:
                     if report is not None:
                         self.heard[report.channel] += 1
                         self._handle(report)
+            except SourceError as error:
+                # The server did not answer a lookup: this report is lost, the next one of the playback counts.
+                log.warning("scrobble: a playback report could not be looked up (%s)", error)
             except Exception:  # noqa: BLE001 - one bad report must not stop the watcher
                 log.exception("scrobble: a playback report could not be handled")
             finally:

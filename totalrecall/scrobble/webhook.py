@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -82,12 +83,11 @@ class WebhookServer:
         self._thread = threading.Thread(target=self._server.run, name="scrobble-webhooks", daemon=True)
 
     def start(self, timeout: float = 10.0) -> WebhookServer:
+        """Start serving; OSError when it does not (the port is taken: uvicorn's thread then ends)."""
         self._thread.start()
-        started = threading.Event()
-        while not self._server.started and self._thread.is_alive() and not started.wait(0.01):
-            timeout -= 0.01
-            if timeout <= 0:
-                break
+        deadline = time.monotonic() + timeout
+        while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
         if not self._server.started:
             raise OSError("the webhook server did not start")
         return self
