@@ -94,13 +94,15 @@ def test_the_websocket_handshake_answers_the_rfc_example() -> None:
         ("stop", 95, True, timedelta(0), "stop"),
         ("stop", 75, True, timedelta(0), "history"),  # a threshold below the services' own 80%
         ("stop", 95, True, timedelta(hours=3), "history"),  # late: dated at the stop, not at the delivery
+        ("retry", 95, True, timedelta(0), "history"),  # a retry: the first try may have got through
         ("pause", 50, False, timedelta(hours=3), None),  # stale news
     ],
 )
 def test_calls_route_to_the_request_that_keeps_their_meaning(
     action: str, progress: float, play: bool, age: timedelta, expected: str | None
 ) -> None:
-    call = QueuedCall("trakt", action, progress, MOVIE, T0, play=play)
+    call = QueuedCall("trakt", "stop" if action == "retry" else action, progress, MOVIE, T0, play=play,
+                      attempts=1 if action == "retry" else 0)
     assert _route(call, T0 + age) == expected
 
 

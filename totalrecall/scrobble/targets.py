@@ -3,9 +3,10 @@
 Both services count a stop at 80% or more as a play at the moment of the call and save a shorter one as
 a paused playback. So a call is sent as:
 - start and pause: as they are; a stop below the threshold: a pause (it must never count);
-- a play (a stop past the threshold): /scrobble/stop while it is fresh and at 80% or more, else (a
-  threshold set below 80%, or a play that waited in the queue while the target was down) a history write
-  dated at the stop, so the play keeps its true time and the batch sync finds it within its tolerance.
+- a play (a stop past the threshold): /scrobble/stop on its first, fresh try at 80% or more, else (a
+  threshold set below 80%, a retry, or a play that waited in the queue while the target was down) a
+  history write dated at the stop, so the play keeps its true time and the batch sync finds it within its
+  tolerance; Trakt is asked first whether it lists the play already.
 Start and pause calls that waited too long say nothing true any more and are dropped.
 
 `send` answers DONE, RETRY (the target is down or busy; the call stays first in its queue) or DROP (the
@@ -63,7 +64,11 @@ def _route(call: QueuedCall, now: datetime) -> str | None:
     """Which request a call becomes: "start", "pause", "stop", "history", or None to drop it as stale."""
     late = now - call.at
     if call.play:
-        return "stop" if call.progress >= SERVICE_COUNTS_AT and late <= LATE_AFTER else "history"
+        # Only a first, fresh try is a stop. A retry goes dated at the stop (and, on Trakt, only when Trakt does
+        # not list it yet), so a stop that got through unanswered, or a batch sync that spread the play in the
+        # meantime, never makes a second play, and a play that waited keeps its true time.
+        first = call.attempts == 0 and late <= LATE_AFTER
+        return "stop" if first and call.progress >= SERVICE_COUNTS_AT else "history"
     if late > STALE_AFTER:
         log.debug("scrobble: the %s of %s waited too long to mean anything; dropped", call.action, call.item.label())
         return None
@@ -143,7 +148,8 @@ class TraktTarget:
 
 class SimklTarget:
     """Simkl through the connector's SimklApi; its 20-second per-user lock answers 400 to a call that waits
-    too long, which is retried after the lock's length instead of failing."""
+    too long, which is retried after the lock's length instead of failing (a play then goes as a history
+    write, which the lock does not hold back)."""
 
     name = "simkl"
 
@@ -159,8 +165,6 @@ class SimklTarget:
         route = _route(call, now)
         if route is None:
             return Outcome.DROP, None
-        if route == "stop" and call.attempts >= _LOCK_TRIES:
-            route = "history"  # the history endpoint is not behind the scrobble lock: the play still goes
         try:
             if route == "history":
                 self.api.post_status("/sync/history", _simkl_history(call), expected=(200, 201))
@@ -168,7 +172,7 @@ class SimklTarget:
             body = {**self._media(call.item), "progress": round(call.progress, 2)}
             status, answer = self.api.post_status(f"/scrobble/{route}", body, expected=(201, 409))
         except HttpStatusError as error:
-            if error.status == 400 and call.attempts < _LOCK_TRIES:
+            if error.status == 400 and route != "history" and call.attempts < _LOCK_TRIES:
                 log.info("simkl: the scrobble of %s met the per-user lock; trying again later", call.item.label())
                 return Outcome.RETRY, SIMKL_LOCK
             return _failure("simkl", call, error)
