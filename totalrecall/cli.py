@@ -298,6 +298,7 @@ def start(schedule: str | None, no_startup_sync: bool, foreground: bool | None) 
         schedule=schedule or settings.scheduler.schedule,
         timezone=settings.scheduler.timezone,
         run_on_startup=settings.scheduler.run_on_startup and not no_startup_sync,
+        scrobble=settings.scrobble.enabled,
     )
     daemon.CronSchedule(options.schedule, options.timezone)  # a bad expression fails here, on the terminal
     level = logging.getLogger().level

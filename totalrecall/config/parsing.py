@@ -24,6 +24,7 @@ from totalrecall.config.sections import (
     PlexSettings,
     ResolutionSettings,
     SchedulerSettings,
+    ScrobbleSettings,
     ServiceInstance,
     Settings,
     SimklSettings,
@@ -39,7 +40,7 @@ __all__ = ["parse_settings"]
 log = logging.getLogger("totalrecall.config")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_LEVEL = ("trakt", "simkl", "sources", "resolution", "sync", "scheduler")
+_TOP_LEVEL = ("trakt", "simkl", "sources", "resolution", "sync", "scheduler", "scrobble")
 # Values of these keys are never echoed in a message, so a pasted secret does not end up in a log.
 _SECRET_SETTINGS = frozenset({"client_secret"})
 
@@ -141,6 +142,12 @@ def _csv_file(value: str) -> str:
     return value
 
 
+def _percent(value: float) -> float:
+    if not 0 < value <= 100:
+        raise _Invalid(f"must be a percentage above 0 and at most 100, got {_show(value)}")
+    return value
+
+
 def _lowercase_names(value: list[str]) -> list[str]:
     return [name.lower() for name in value]
 
@@ -162,6 +169,7 @@ _CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {
     (SyncSettings, "max_removal_share"): _share,
     (SchedulerSettings, "schedule"): _schedule,
     (SchedulerSettings, "timezone"): _timezone,
+    (ScrobbleSettings, "threshold"): _percent,
 }
 
 
@@ -374,6 +382,7 @@ def parse_settings(
             problems,
             fallback={"timezone": default_timezone(environ)},
         ),
+        scrobble=_section(ScrobbleSettings, document.get("scrobble"), "scrobble", problems),
         instances=instances,
     )
     _check_status_mappings(settings, problems)

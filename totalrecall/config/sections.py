@@ -24,6 +24,7 @@ __all__ = [
     "ResolutionSettings",
     "SyncSettings",
     "SchedulerSettings",
+    "ScrobbleSettings",
     "ServiceInstance",
     "Settings",
     "default_timezone",
@@ -135,6 +136,15 @@ class SchedulerSettings:
 
 
 @attrs.frozen
+class ScrobbleSettings:
+    """Live scrobbling (`totalrecall watch`; `enabled` runs it in the daemon too)."""
+
+    enabled: bool = False
+    # Percent of an item's running time watched that makes a stop a play (Trakt and Simkl count 80).
+    threshold: float = 80.0
+
+
+@attrs.frozen
 class ServiceInstance:
     """A `[sources.<name>]` section of any registered service type; free keys are kept in `options`."""
 
@@ -153,6 +163,7 @@ class Settings:
     resolution: ResolutionSettings = attrs.field(factory=ResolutionSettings)
     sync: SyncSettings = attrs.field(factory=SyncSettings)
     scheduler: SchedulerSettings = attrs.field(factory=SchedulerSettings)
+    scrobble: ScrobbleSettings = attrs.field(factory=ScrobbleSettings)
     instances: dict[str, ServiceInstance] = attrs.field(factory=dict)
 
     def service_names(self) -> list[str]:
@@ -195,6 +206,7 @@ for _cls in (
     ResolutionSettings,
     SyncSettings,
     SchedulerSettings,
+    ScrobbleSettings,
     ServiceInstance,
     Settings,
 ):

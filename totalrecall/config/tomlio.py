@@ -14,7 +14,7 @@ import tomli_w
 from totalrecall.config.converter import converter
 from totalrecall.config.parsing import parse_settings
 from totalrecall.config.paths import atomic_write_text
-from totalrecall.config.sections import SchedulerSettings, Settings, default_timezone
+from totalrecall.config.sections import SchedulerSettings, ScrobbleSettings, Settings, default_timezone
 from totalrecall.errors import ConfigError
 
 __all__ = ["CONFIG_MODE", "defaults", "load_settings", "save_settings", "to_toml", "toml_error_position"]
@@ -87,6 +87,8 @@ def to_toml(settings: Settings) -> str:
         "sync": _plain(settings.sync),
         "scheduler": _plain(settings.scheduler),
     }
+    if settings.scrobble != ScrobbleSettings():
+        document["scrobble"] = _plain(settings.scrobble)
     return "# TotalRecall settings; secrets and tokens live in credentials.toml\n\n" + tomli_w.dumps(document)
 
 

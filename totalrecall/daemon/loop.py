@@ -216,6 +216,8 @@ class DaemonOptions:
     timezone: str
     run_on_startup: bool = True
     grace_seconds: float = SYNC_GRACE_SECONDS
+    # [scrobble] enabled: live scrobbling runs beside the schedule.
+    scrobble: bool = False
 
 
 def serve(paths: Paths, options: DaemonOptions, job: Callable[[], int] | None = None,
@@ -240,14 +242,21 @@ def serve(paths: Paths, options: DaemonOptions, job: Callable[[], int] | None = 
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     abandoned = False
+    live: Any = None
     try:
         log.info("daemon started (pid %d, base path %s, schedule %s, time zone %s)",
                  os.getpid(), paths.base, options.schedule, options.timezone)
+        if options.scrobble:
+            from totalrecall.scrobble.command import LiveScrobbling
+
+            live = LiveScrobbling(paths).start()
         if on_ready is not None:
             on_ready()
         scheduler.serve(clock.wait)
         abandoned = not scheduler.finish(options.grace_seconds)
     finally:
+        if live is not None:
+            live.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         pid_file.release()

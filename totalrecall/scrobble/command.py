@@ -9,14 +9,17 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from starlette.routing import BaseRoute
 
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
+from totalrecall.errors import AuthError, ConfigError, SourceError
 from totalrecall.scrobble.tracker import DEFAULT_THRESHOLD
+from totalrecall.scrobble.watcher import Watcher
 from totalrecall.scrobble.webhook import WebhookServer, routes, webhook_path, webhook_token
 from totalrecall.scrobble.wiring import build_watcher
 
-__all__ = ["watch", "run_watch", "DEFAULT_LISTEN"]
+__all__ = ["watch", "run_watch", "LiveScrobbling", "DEFAULT_LISTEN"]
 
 log = logging.getLogger("totalrecall.scrobble")
 
@@ -67,6 +70,63 @@ def run_watch(
         watcher.stop()
         if server is not None:
             server.stop()
+
+
+class LiveScrobbling:
+    """Live scrobbling inside the daemon ([scrobble] enabled).
+
+    The watcher is built in its own thread, again and again while the Plex server or plex.tv cannot be
+    reached, so a daemon started before its server still scrobbles once the server is up; a setup that
+    cannot work (Plex not configured, no target) says why in one log line and leaves the schedule running.
+    Webhooks reach it through `routes()`, which the daemon's web server mounts.
+    """
+
+    def __init__(self, paths: Paths, *, time_scale: float = 1.0) -> None:
+        self.paths = paths
+        self.time_scale = time_scale
+        self.watcher: Watcher | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="totalrecall-watch", daemon=True)
+
+    def start(self) -> LiveScrobbling:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from totalrecall.config.settings import load_settings
+
+        delay = 5.0
+        while not self._stop.is_set():
+            try:
+                settings = load_settings(self.paths.config_file, required=True)
+                threshold, _listen = scrobble_options(settings)
+                credentials = CredentialStore(self.paths.credentials_file)
+                self.watcher = build_watcher(self.paths, settings, credentials, threshold=threshold,
+                                             time_scale=self.time_scale).start()
+                log.info("live scrobbling: a stop at %g%% or more is a play", threshold)
+                return
+            except (ConfigError, AuthError) as error:
+                log.error("live scrobbling is off: %s", error)
+                return
+            except SourceError as error:
+                log.warning("live scrobbling waits for Plex (%s); trying again in %.0f s", error, delay)
+                self._stop.wait(delay * self.time_scale)
+                delay = min(delay * 2, 300.0)
+
+    def routes(self, credentials: CredentialStore) -> list[BaseRoute]:
+        """The Plex webhook route for the web server; payloads before the watcher runs are dropped."""
+
+        def receive(payload: Any) -> None:
+            if self.watcher is not None:
+                self.watcher.report_webhook(payload)
+
+        return routes(receive, webhook_token(credentials))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+        if self.watcher is not None:
+            self.watcher.stop()
 
 
 @click.command("watch")
