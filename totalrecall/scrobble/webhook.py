@@ -2,8 +2,8 @@
 
 Plex Pass sends a webhook per playback event to every URL the user lists in Plex's settings, without any
 signature; the secret token in the path is what keeps strangers from reporting plays. The token lives in
-credentials.toml (`scrobble_webhook_token`), made on first use. The web app (issue #15) mounts `routes()`;
-until it serves them itself, `serve()` runs them on their own small server.
+credentials.toml (`scrobble_webhook_token`), made on first use. A web app mounts `routes()`;
+`WebhookServer` serves them on their own small server (what `totalrecall watch` does).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from totalrecall.config.credentials import CredentialStore
+from totalrecall.logsetup import register_secrets
 
 __all__ = ["routes", "webhook_token", "webhook_path", "WebhookServer", "TOKEN_KEY", "PATH_PREFIX"]
 
@@ -40,6 +41,7 @@ def webhook_token(credentials: CredentialStore) -> str:
     if not token:
         token = secrets.token_urlsafe(24)
         credentials.set(TOKEN_KEY, token)
+    register_secrets([str(token)])  # masked in every log line, like the services' tokens
     return str(token)
 
 
