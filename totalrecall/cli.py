@@ -14,6 +14,7 @@ from totalrecall import __version__
 from totalrecall.commandline import RootGroup, RunCommand, SummaryGroup, Verbosity, shown
 from totalrecall.errors import ConfigError, TotalRecallError
 from totalrecall.logsetup import configure_logging, level_from, log_directives, logger_levels
+from totalrecall.observe import attach_observing_commands
 
 if TYPE_CHECKING:
     from totalrecall.pipeline.context import RunReport
@@ -30,12 +31,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 @click.version_option(__version__, prog_name="totalrecall")
 def cli(verbose: int, quiet: bool) -> None:
     """Keep watchlist, ratings, reviews and watch history in sync across Trakt, Simkl, IMDb and Plex."""
-    Verbosity.level = verbose
+    Verbosity.level, Verbosity.quiet = verbose, quiet
     Verbosity.loggers = logger_levels(verbose, quiet)
     configure_logging(level_from(verbose, quiet), loggers=Verbosity.loggers)
     if not (verbose or quiet):
         for problem in log_directives()[2]:
             log.warning("%s", problem)
+
+
+attach_observing_commands(cli)  # status, info, inspect, web (totalrecall/observe.py)
 
 
 @cli.command()
@@ -145,9 +149,10 @@ def _run_options(function: F) -> F:
 def _execute(pipeline_path: Path | None, *, dry_run: str | None, use_cache: str | None, force_full_sync: bool,
              allow_mass_removal: bool, wait: bool, data_types: tuple[Any, ...] | None = None,
              time_scale: float = 1.0) -> RunReport:
-    from totalrecall.distribute.report import render_plan, render_summary
+    from totalrecall.distribute.report import render_summary
     from totalrecall.pipeline.context import RunOptions, selection
     from totalrecall.pipeline.running import run_pipeline
+    from totalrecall.progress.choose import run_with_progress
 
     options = RunOptions(
         dry_run=selection(dry_run),
@@ -157,8 +162,9 @@ def _execute(pipeline_path: Path | None, *, dry_run: str | None, use_cache: str 
         data_types=data_types,
         time_scale=time_scale,
     )
-    report = run_pipeline(pipeline_path, options=options, wait=wait)
-    click.echo(shown(render_plan(report.plans)))
+    # The plan is printed (stdout) as soon as it is known, before any write; the result after, in its terms.
+    report = run_with_progress(lambda: run_pipeline(pipeline_path, options=options, wait=wait),
+                               lambda text: click.echo(shown(text)), Verbosity.level, Verbosity.quiet)
     click.echo(shown(render_summary(report)))
     return report
 
@@ -299,6 +305,7 @@ def start(schedule: str | None, no_startup_sync: bool, foreground: bool | None) 
         timezone=settings.scheduler.timezone,
         run_on_startup=settings.scheduler.run_on_startup and not no_startup_sync,
         scrobble=settings.scrobble.enabled,
+        web=settings.web,
     )
     daemon.CronSchedule(options.schedule, options.timezone)  # a bad expression fails here, on the terminal
     level = logging.getLogger().level

@@ -21,6 +21,7 @@ class Verbosity:
     per-logger levels it configured (the daemon configures its log file with the same)."""
 
     level = 0
+    quiet = False
     loggers: dict[str, int] = {}  # noqa: RUF012 - one invocation's state, set once by the root command
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from totalrecall import __version__
+from totalrecall import __version__, progress
 from totalrecall.errors import AuthError, SourceError
 from totalrecall.httpcache import DEFAULT_REDACT, is_account_answer, make_cached_session
 from totalrecall.logsetup import TRACE, register_secrets
@@ -183,6 +183,15 @@ class _CappedAdapter(HTTPAdapter):
         return response
 
 
+def _report_answer(service: str, method: str, response: requests.Response) -> None:
+    """A read counts as a page (of the total where the service says it: Trakt's X-Pagination-Page-Count)."""
+    reporter = progress.current()
+    if verb_class(method) == "read":
+        total = response.headers.get("X-Pagination-Page-Count", "")
+        reporter.page_read(service, int(total) if total.isdigit() else None)
+    reporter.request_sent(service, method)
+
+
 class HttpClient:
     """Requests to one service, paced ahead of its limits, retried on 429/5xx/network errors, refreshed on 401.
 
@@ -237,9 +246,11 @@ class HttpClient:
         return urljoin(self.base_url, path_or_url.lstrip("/"))
 
     def _pace(self, method: str) -> TokenBucket | None:
-        bucket = self._buckets.get(verb_class(method))
+        verbs = verb_class(method)
+        bucket = self._buckets.get(verbs)
         if bucket is not None:
-            slept = bucket.acquire()
+            reason = progress.wait_reason(self.service, verbs)
+            slept = bucket.acquire(lambda wait: progress.current().waiting(self.service, wait, reason))
             if slept:
                 _log.log(TRACE, "%s: paced %.3f s before %s", self.service, slept, method.upper())
         return bucket
@@ -259,9 +270,9 @@ class HttpClient:
 
     def _wait(self, seconds: float, why: str, where: str, retry: int) -> None:
         delay = seconds * self.time_scale
-        _log.debug(
-            "%s: %s at %s; retry %d/%d in %.3f s", self.service, why, where, retry, self.max_retries, delay
-        )
+        progress.current().waiting(self.service, delay, f"a retry after {why}")
+        _log.debug("%s: %s at %s on %s; retry %d/%d in %.3f s", self.service, why, where,
+                   urlsplit(self.base_url).netloc, retry, self.max_retries, delay)
         self._sleep(delay)
 
     def request(
@@ -314,6 +325,7 @@ class HttpClient:
                 bucket.settle()
             status = response.status_code
             _log.log(TRACE, "%s %s -> %d", self.service, where, status)
+            _report_answer(self.service, method, response)
             if status in expected:
                 return response
             if status == 504 and self._offline():

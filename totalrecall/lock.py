@@ -12,7 +12,7 @@ from pathlib import Path
 from totalrecall.config.paths import private_file
 from totalrecall.errors import LockHeldError
 
-__all__ = ["sync_lock"]
+__all__ = ["sync_lock", "lock_holder"]
 
 
 @contextmanager
@@ -38,5 +38,22 @@ def sync_lock(path: Path, what: str, wait: bool = False, poll_seconds: float = 1
         handle.write(f"pid {os.getpid()}: {what}\n")
         handle.flush()
         yield
+    finally:
+        handle.close()
+
+
+def lock_holder(path: Path) -> str | None:
+    """Who holds the sync lock now ("pid 123: totalrecall sync"), or None when it is free. Takes nothing."""
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed in finally
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "another process"
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return None
     finally:
         handle.close()

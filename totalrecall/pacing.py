@@ -67,8 +67,8 @@ class TokenBucket:
         self._sleep = sleep
         self._sent: collections.deque[float] = collections.deque()
 
-    def acquire(self) -> float:
-        """Take a slot, sleeping first if needed; returns the seconds slept."""
+    def acquire(self, announce: Callable[[float], None] | None = None) -> float:
+        """Take a slot, sleeping first if needed (`announce` is told how long first); returns the seconds slept."""
         slept = 0.0
         while True:
             now = self._clock()
@@ -78,6 +78,8 @@ class TokenBucket:
                 self._sent.append(now)
                 return slept
             wait = self._sent[0] + self.period_seconds - now
+            if announce is not None:
+                announce(wait)
             self._sleep(wait)
             slept += wait
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Docker image with Podman and runs it for real: health check, a sync over two files
-# libraries mounted at /app, file ownership, `config show` in a second container, SIGTERM -> exit 0.
+# libraries mounted at /app, the web page ([web] enabled), file ownership, `config show` in a second
+# container, SIGTERM -> exit 0 (the page stops with the daemon).
 # Skipped locally with TOTALRECALL_SKIP_CONTAINER=1; never skipped when CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -111,6 +112,11 @@ source_preference = ["shelf_a", "shelf_b"]
 [scheduler]
 schedule = "*/30 * * * *"
 run_on_startup = true
+
+[web]
+enabled = true
+listen = "0.0.0.0:8765"
+token = "container-test-web-token"
 TOML
 cat > "$APP/libraries/shelf_a/watchlist.json" <<'JSON'
 {"version": 1, "entries": [{"item": {"kind": "movie", "title": "The Godfather", "year": 1972, "ids": {"imdb": "tt0068646"}}, "added_at": "2026-01-02T09:00:00Z"}]}
@@ -141,6 +147,15 @@ done
 grep -q "tt0110912" "$APP/libraries/shelf_a/watchlist.json" || fail "shelf_a did not get shelf_b's watchlist item"
 grep -q "tt0068646" "$APP/libraries/shelf_b/watchlist.json" || fail "shelf_b did not get shelf_a's watchlist item"
 say "a sync completed (logs/totalrecall.log) and both libraries hold both items"
+
+# [web] enabled: the daemon serves the page; one request from inside the container, with the token.
+page=$(pod exec "$NAME" /opt/venv/bin/python -c '
+import urllib.request
+request = urllib.request.Request("http://127.0.0.1:8765/", headers={"Authorization": "Bearer container-test-web-token"})
+print(urllib.request.urlopen(request, timeout=20).read().decode())' 2>&1) || { echo "$page" | tail -5; fail "the web page did not answer"; }
+echo "$page" | grep -q "Overview" || { echo "$page" | tail -5; fail "the web page is not the overview"; }
+echo "$page" | grep -q "shelf_a" || fail "the web page does not show the services"
+say "the daemon serves the web page ([web] enabled, token required on 0.0.0.0)"
 
 # Ownership as the container sees it (right for rootful and rootless Podman alike).
 foreign=$(pod run --rm -v "$APP:/app" --entrypoint find "$IMAGE" /app ! -uid "$APP_UID" -print)

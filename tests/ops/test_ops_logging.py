@@ -94,7 +94,7 @@ def test_json_lines_from_the_environment_on_a_real_sync(files_base) -> None:
                             timeout=60)
     assert result.returncode == 0, result.stderr
     documents = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
-    assert any(d["message"].startswith("distribute: b watchlist: 1 added") for d in documents)
+    assert any(d["message"].startswith("distribute: b watchlist: 1 adds") for d in documents)
     assert all(set(d) >= {"time", "level", "logger", "message"} for d in documents)
 
 

@@ -26,7 +26,10 @@ def _fingerprint(folder: Path) -> dict[str, str]:
 
 
 def _plan_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.startswith(("shelf_", "plan:"))]
+    """The plan table's rows and verdict (the result table after it repeats the rows)."""
+    lines = output.splitlines()
+    end = next(index for index, line in enumerate(lines) if line.startswith("plan:"))
+    return [line for line in lines[: end + 1] if line.startswith(("shelf_", "plan:"))]
 
 
 def _planned_removals(folder: Path) -> list[dict]:

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Sequence
 
-from totalrecall import registries
+from totalrecall import progress, registries
 from totalrecall.collect.cache import CollectCache
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths, atomic_write_text, make_private_dir
@@ -106,11 +106,15 @@ def collect(ctx: RunContext, services: Sequence[str] | None) -> None:
         if connector is None:
             continue
         collected: dict[DataType, list[Entry]] = {}
+        reporter = progress.current()
         try:
             for data_type in readable:
+                reporter.collect_started(plan.name, data_type)
                 collected[data_type] = list(connector.read(data_type))
+                reporter.collect_done(plan.name, data_type, len(collected[data_type]))
                 ctx.malformed[(plan.name, data_type)] = connector.malformed.take(data_type)
         except Exception as error:  # noqa: BLE001 - isolate the service: its data is absent
+            reporter.collect_done(plan.name, data_type, None)
             ctx.fail(plan.name, error)
             continue
         for data_type, entries in collected.items():

@@ -33,6 +33,7 @@ from totalrecall.config.sections import (
     default_timezone,
     is_time_zone,
 )
+from totalrecall.config.web import WebSettings, parse_listen, web_problem
 from totalrecall.errors import ConfigError
 
 __all__ = ["parse_settings"]
@@ -40,9 +41,9 @@ __all__ = ["parse_settings"]
 log = logging.getLogger("totalrecall.config")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_LEVEL = ("trakt", "simkl", "sources", "resolution", "sync", "scheduler", "scrobble")
+_TOP_LEVEL = ("trakt", "simkl", "sources", "resolution", "sync", "scheduler", "scrobble", "web")
 # Values of these keys are never echoed in a message, so a pasted secret does not end up in a log.
-_SECRET_SETTINGS = frozenset({"client_secret"})
+_SECRET_SETTINGS = frozenset({"client_secret", "token"})
 
 
 class _Invalid(ValueError):
@@ -152,6 +153,14 @@ def _lowercase_names(value: list[str]) -> list[str]:
     return [name.lower() for name in value]
 
 
+def _listen(value: str) -> str:
+    try:
+        parse_listen(value)
+    except ConfigError as error:
+        raise _Invalid(error.message.removeprefix("[web] listen: ")) from None
+    return value
+
+
 _URL_FIELDS = ("api_url", "site_url", "server_url", "plex_tv_url", "discover_url", "metadata_url")
 _CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {
     **{
@@ -170,6 +179,7 @@ _CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {
     (SchedulerSettings, "schedule"): _schedule,
     (SchedulerSettings, "timezone"): _timezone,
     (ScrobbleSettings, "threshold"): _percent,
+    (WebSettings, "listen"): _listen,
 }
 
 
@@ -335,6 +345,16 @@ def _known_service_types(service_types: Iterable[str] | None) -> list[str]:
     return sorted({*BUILTIN_SERVICES, *service_types})
 
 
+def _check_web(settings: Settings, problems: _Problems) -> None:
+    try:
+        listen = parse_listen(settings.web.listen)
+    except ConfigError:
+        return  # reported as [web] listen already
+    problem = web_problem(listen, settings.web.token)
+    if problem is not None:
+        problems.add("web", "token", problem)
+
+
 def parse_settings(
     document: Mapping[str, Any],
     *,
@@ -384,11 +404,13 @@ def parse_settings(
         ),
         scrobble=_section(ScrobbleSettings, document.get("scrobble"), "scrobble", problems),
         instances=instances,
+        web=_section(WebSettings, document.get("web"), "web", problems),
     )
     _check_status_mappings(settings, problems)
     stated = bool(settings.resolution.source_preference)
     settings = _without_disabled(settings, problems)
     _check_preference(settings, problems, stated)
+    _check_web(settings, problems)
     if problems.lines:
         count = len(problems.lines)
         summary = problems.lines[0] if count == 1 else f"{source} has {count} problems"

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from totalrecall.config.converter import converter
+from totalrecall.config.web import WebSettings
 from totalrecall.errors import ConfigError
 from totalrecall.model import DataType
 
@@ -26,6 +27,7 @@ __all__ = [
     "SchedulerSettings",
     "ScrobbleSettings",
     "ServiceInstance",
+    "WebSettings",
     "Settings",
     "default_timezone",
     "is_time_zone",
@@ -165,6 +167,7 @@ class Settings:
     scheduler: SchedulerSettings = attrs.field(factory=SchedulerSettings)
     scrobble: ScrobbleSettings = attrs.field(factory=ScrobbleSettings)
     instances: dict[str, ServiceInstance] = attrs.field(factory=dict)
+    web: WebSettings = attrs.field(factory=WebSettings)
 
     def service_names(self) -> list[str]:
         """Every configured service instance, enabled or not: the built-in four, then others by name."""
@@ -208,6 +211,7 @@ for _cls in (
     SchedulerSettings,
     ScrobbleSettings,
     ServiceInstance,
+    WebSettings,
     Settings,
 ):
     attrs.resolve_types(_cls)

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from totalrecall.config.paths import Paths
+from totalrecall.config.web import WebSettings
 from totalrecall.daemon.process import PidFile, check_not_running
 from totalrecall.daemon.schedule import CronSchedule, describe
 from totalrecall.errors import LockHeldError, TotalRecallError
@@ -189,11 +190,17 @@ def sync_once(paths: Paths) -> int:
 
     config.toml is read again each time, so a change applies from the next run without a restart.
     """
+    from totalrecall import progress
     from totalrecall.distribute.report import render_plan, render_summary
     from totalrecall.pipeline.running import run_pipeline
+    from totalrecall.progress.choose import PlanPrinter
+    from totalrecall.progress.lines import LineReporter
 
+    # The plan is logged before any write, progress every 10 s at most, the result after.
+    printer = PlanPrinter(_log_lines, verbose=log.isEnabledFor(logging.DEBUG))
     try:
-        report = run_pipeline(paths=paths, what="totalrecall daemon (scheduled sync)")
+        with progress.reporting(LineReporter(show_plan=printer)):
+            report = run_pipeline(paths=paths, what="totalrecall daemon (scheduled sync)")
     except LockHeldError as error:
         log.warning("%s", error.message.replace("; wait for it or use --wait", "; this run is skipped"))
         return error.exit_code
@@ -201,10 +208,16 @@ def sync_once(paths: Paths) -> int:
         for problem in getattr(error, "problems", None) or [error.message]:
             log.error("sync failed: %s", problem)
         return error.exit_code
-    for line in (render_plan(report.plans) + "\n" + render_summary(report)).splitlines():
+    if not printer.shown:
+        _log_lines(render_plan(report.plans))
+    _log_lines(render_summary(report))
+    return report.exit_code
+
+
+def _log_lines(text: str) -> None:
+    for line in text.splitlines():
         if line.strip():
             log.info("%s", line)
-    return report.exit_code
 
 
 # -- running the daemon ------------------------------------------------------------------------------
@@ -218,6 +231,8 @@ class DaemonOptions:
     grace_seconds: float = SYNC_GRACE_SECONDS
     # [scrobble] enabled: live scrobbling runs beside the schedule.
     scrobble: bool = False
+    # [web] when enabled: the page is served beside the schedule and stops with the daemon.
+    web: WebSettings | None = None
 
 
 def serve(paths: Paths, options: DaemonOptions, job: Callable[[], int] | None = None,
@@ -243,7 +258,9 @@ def serve(paths: Paths, options: DaemonOptions, job: Callable[[], int] | None = 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     abandoned = False
     live: Any = None
+    web_server = None
     try:
+        web_server = _start_web(paths, options.web)
         log.info("daemon started (pid %d, base path %s, schedule %s, time zone %s)",
                  os.getpid(), paths.base, options.schedule, options.timezone)
         if options.scrobble:
@@ -257,6 +274,8 @@ def serve(paths: Paths, options: DaemonOptions, job: Callable[[], int] | None = 
     finally:
         if live is not None:
             live.stop()
+        if web_server is not None:
+            web_server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         pid_file.release()
@@ -272,6 +291,15 @@ def serve(paths: Paths, options: DaemonOptions, job: Callable[[], int] | None = 
         logging.shutdown()
         os._exit(0)
     return 0
+
+
+def _start_web(paths: Paths, web: WebSettings | None) -> Any:
+    if web is None or not web.enabled:
+        return None
+    from totalrecall.config.web import parse_listen
+    from totalrecall.web.server import WebServer
+
+    return WebServer(paths, parse_listen(web.listen), web.token).start()
 
 
 def start_background(paths: Paths, options: DaemonOptions, setup_logging: Callable[[], None],

@@ -42,6 +42,8 @@ class TargetPlan:
     rating_changes: int = 0
     excluded: tuple[Excluded, ...] = ()
     skipped_by_cutoff: int = 0
+    # The adds that change a rating the target holds (counted apart in the plan and the result).
+    rerated: tuple[Entry, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -113,7 +115,7 @@ def plan_target(
 
     adds: list[Entry] = []
     excluded: list[Excluded] = []
-    rating_changes = 0
+    rerated: list[Entry] = []
     skipped = 0
     flagged = ItemIndex[None]()  # items already given to a watched-flag target in this plan
     if mode != "read_only" and data_type in capabilities.writes:
@@ -149,7 +151,8 @@ def plan_target(
                 if entry.item in flagged:
                     continue
                 flagged.add(entry.item)
-            rating_changes += int(change)
+            if change:
+                rerated.append(entry)
             adds.append(entry)
 
     removals: list[Entry] = []
@@ -170,9 +173,10 @@ def plan_target(
         held_count=len(held),
         adds=tuple(adds),
         removals=tuple(removals),
-        rating_changes=rating_changes,
+        rating_changes=len(rerated),
         excluded=tuple(excluded),
         skipped_by_cutoff=skipped,
+        rerated=tuple(rerated),
     )
 
 

@@ -8,11 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from totalrecall import progress
 from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.distribute.plan import TargetPlan, exceeds_removal_guard, plan_target, wipes_small_list
+from totalrecall.distribute.report import describe_outcome
 from totalrecall.errors import ConfigError, MassRemovalError
 from totalrecall.identity import ItemIndex
-from totalrecall.model import Capabilities, DataType, Entry, Rating, dump_entries
+from totalrecall.model import Capabilities, DataType, Entry, Rating, describe_entry, dump_entries
 from totalrecall.pipeline.context import RunContext, ServicePlan
 from totalrecall.resolve.stage import rule_removed_index
 from totalrecall.sources.base import Excluded, WriteResult, refusal_error
@@ -134,6 +136,8 @@ def _write_files(ctx: RunContext, plan: TargetPlan, excluded: Sequence[Excluded]
         "removals": dump_entries(plan.removals),
     }
     atomic_write_text(folder / f"{plan.data_type.value}.json", json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    ctx.report.files.extend(path for path in (folder / f"{plan.data_type.value}.json", excluded_file(ctx, plan.target))
+                            if path not in ctx.report.files)
     write_excluded(ctx, plan.target, plan.data_type, [
         {"reason": item.reason, "entry": dump_entries([item.entry])[0]}
         for item in (*ctx.unmatched.get((plan.target, plan.data_type), ()), *excluded)
@@ -181,13 +185,17 @@ def write(ctx: RunContext, target_plans: Sequence[TargetPlan]) -> None:
                 continue
             journal = ctx.open_journal()
             sequence = journal.intend(plan.target, plan.data_type, plan.adds, plan.removals, _replaced(held, plan))
+            reporter = progress.current()
+            reporter.writing(plan)
             try:
                 result = connector.write(plan.data_type, plan.adds, plan.removals)
             except Exception as error:  # noqa: BLE001 - the others go on; this target keeps its state
+                reporter.written(plan, None)
                 ctx.fail(plan.target, error)
                 continue
             journal.done(sequence, result.added, result.removed)
             refused = refusal_error(plan.target, plan.data_type, result)
+            reporter.written(plan, None if refused else result)
             if refused is not None:
                 # Refused alike, every write: the service is failing; nothing is excluded for good.
                 ctx.fail(plan.target, refused)
@@ -206,11 +214,9 @@ def _record(ctx: RunContext, plan: TargetPlan, held: Sequence[Entry], result: Wr
     if ctx.options.force_full_sync:
         ctx.state.clear_undone(plan.target, plan.data_type)
     ctx.credentials.set_last_sync_timestamp(plan.target, plan.data_type.value, ctx.started_at)
-    log.info(
-        "distribute: %s %s: %d added, %d removed, %d excluded",
-        plan.target, plan.data_type.value, len(result.added), len(result.removed),
-        len(plan.excluded) + len(result.excluded),
-    )
+    log.info("distribute: %s", describe_outcome(plan, result))
+    for item in (*plan.excluded, *result.excluded):
+        log.debug("excluded: %s %s: %s: %s", plan.target, plan.data_type.value, describe_entry(item.entry), item.reason)
 
 
 def _apply_left(ctx: RunContext, target: str, result: WriteResult) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -82,6 +83,8 @@ class RunReport:
     dry_run_targets: set[str] = attrs.field(factory=set)
     run_id: str | None = None
     notes: list[str] = attrs.field(factory=list)
+    # What the run wrote under data/cache/distribute/ (a dry run ends by listing them).
+    files: list[Path] = attrs.field(factory=list)
 
     @property
     def exit_code(self) -> int:

@@ -87,4 +87,27 @@ def run_pipeline(
         problems = naming_problems(located, settings, paths.config_file)
         if problems:
             raise PipelineError(problems[0], problems)
-        return Interpreter(pipeline, paths, settings, credentials, options).run()
+        interpreter = Interpreter(pipeline, paths, settings, credentials, options)
+        exit_code = 1
+        try:
+            report = interpreter.run()
+            exit_code = report.exit_code
+            return report
+        except TotalRecallError as error:
+            exit_code = error.exit_code
+            raise
+        finally:
+            _log_run(interpreter, paths, exit_code)
+
+
+def _log_run(interpreter: Interpreter, paths: Paths, exit_code: int) -> None:
+    """One line in the run log for `status` and the web page; a failure to write it never fails the run."""
+    from datetime import UTC, datetime
+
+    from totalrecall.runlog import entry_of, record_run
+
+    ctx = interpreter.ctx
+    try:
+        record_run(paths.state_dir, entry_of(ctx.report, ctx.run_id, ctx.started_at, datetime.now(UTC), exit_code))
+    except OSError as error:
+        logging.getLogger("totalrecall.run").warning("could not record the run in the run log: %s", error)

@@ -186,10 +186,13 @@ class DistributeStep:
         return document
 
     def run(self, ctx: RunContext) -> None:
+        from totalrecall import progress
         from totalrecall.distribute import stage
 
         target_plans = stage.plan_distribution(ctx, self.targets)
         ctx.report.plans = target_plans
+        # The plan is shown before the guard and any write: what is about to happen, or what the guard stopped.
+        progress.current().planned(target_plans)
         stage.guard(ctx, target_plans)
         stage.write(ctx, target_plans)
         if not ctx.options.dry_run:

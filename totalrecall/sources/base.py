@@ -246,5 +246,10 @@ class Service(abc.ABC):
     @abc.abstractmethod
     def write(self, data_type: DataType, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult: ...
 
+    def account(self) -> list[str]:
+        """For `totalrecall info`: who is signed in and where (a live call), one fact a line; [] when the
+        service has no such lookup (check_ready passing is then all that is known)."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections, browsers and other resources; called also after errors."""

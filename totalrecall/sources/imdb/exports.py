@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from totalrecall import progress
 from totalrecall.config.paths import make_private_dir
 from totalrecall.errors import SourceError
 from totalrecall.model import HistoryEntry, Ids, Item, Kind, Rating, WatchlistEntry
@@ -291,10 +292,18 @@ def request_and_download(
             if "FAILED" in classes:
                 raise SourceError("imdb", f"IMDb could not prepare the {list_name} export; try again later")
         if attempt + 1 < max_polls:
+            if attempt == 0:  # a wait of minutes is announced, never silent
+                log.info("IMDb is preparing the %s export; checking every %s, up to %s", list_name,
+                         _duration(poll_seconds), _duration(poll_seconds * max_polls))
+            progress.current().waiting("imdb", poll_seconds, f"IMDb's {list_name} export")
             time.sleep(poll_seconds)
     raise SourceError(
         "imdb", f"the {list_name} export was not ready after {max_polls} checks of the exports page; try again later"
     )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:g} s"
 
 
 def _export_rows(session: ImdbBrowser, words: tuple[str, ...]) -> list:

@@ -132,6 +132,15 @@ class PlexService(Service):
         self._server = server
         return server
 
+    def account(self) -> list[str]:
+        """For `totalrecall info`: the plex.tv account, the server used and its movie and show libraries."""
+        user = self.plex_tv().user()
+        server = self.server()
+        libraries = [str(name) for name in self.context.settings.get("libraries") or ()]
+        sections = ", ".join(f"{section.get('title')} ({section.get('type')})" for section in server.sections(libraries))
+        return [f"signed in as {user.get('username') or user.get('title') or user.get('id')}",
+                f"server {server.url}", f"libraries: {sections or 'none'}"]
+
     def discover(self) -> Discover:
         if self._discover is None:
             self._discover = Discover(

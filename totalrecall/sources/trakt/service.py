@@ -150,6 +150,12 @@ class TraktService(TraktComments, Service):
         if not self.context.credentials.get("trakt_access_token"):
             raise AuthError(self.context.name, f"not logged in; run `{LOGIN_COMMAND}`")
 
+    def account(self) -> list[str]:
+        """For `totalrecall info`: the signed-in user (a live call to /users/settings)."""
+        answer = self.api.get("/users/settings")
+        user = answer.get("user", {}) if isinstance(answer, dict) else {}
+        return [f"signed in as {user.get('username', '?')}" + (" (VIP)" if user.get("vip") else "")]
+
     def close(self) -> None:
         if self._ids is not None:
             self._ids.save()
