@@ -12,6 +12,10 @@ Fakes fixed because python-plexapi tripped on them (one commit each):
   Discover search results), and Discover shows had no `childCount`, which Show reads while loading.
 - The Discover watchlist ignored `type=1|2` (what plexapi's watchlist(libtype=...) sends, as documented).
 - Section listings ignored `title=`: section.get("Inception") took the first film answered and rated it.
+- The server had no filter schema (`/library/sections/{id}/all?includeMeta=1`, [P-spec] "Adds the Meta object")
+  and no `/library/sections/{id}/collections`, which plexapi loads before any search with filters or sorts;
+  and listings ignored the media query's filters (`userRating>>=-1`, `show.id=`), answering every item.
+  PlexTraktSync reads ratings and a show's episodes exactly that way (issue 14, part 2).
 """
 
 from __future__ import annotations
@@ -141,3 +145,23 @@ def test_look_a_title_up_on_discover_then_add_it_to_the_watchlist_and_remove_it(
         assert hit.guid not in {e.item.ids.plex for e in connector.read(DataType.WATCHLIST)}
     shows = account.searchDiscover("Breaking Bad", libtype="show")
     assert [s.title for s in shows] == ["Breaking Bad"] and isinstance(shows[0], Show)
+
+
+def test_search_with_filters_loads_the_filter_schema_and_the_server_applies_the_filters(plex_world: PlexWorld) -> None:
+    server = _server(plex_world)
+    movies = server.library.section("Movies")
+    # plexapi validates a filtered search against the section's Meta (fields, their types, the operators).
+    assert {"userRating", "title", "year"} <= {field.key for field in movies.listFields()}
+    assert {">>=", "<<="} <= {operator.key for operator in movies.listOperators("integer")}
+    assert plex_world.server.requests_matching("GET", r"/library/sections/1/all$")[-1].query["includeMeta"] == ["1"]
+    assert plex_world.server.requests_matching("GET", r"/library/sections/1/collections$")
+    # PlexTraktSync's ratings read: only rated items come back (an unrated item has no userRating > -1).
+    rated = movies.search(filters={"and": [{"userRating>>": -1}]}, libtype="movie", includeGuids=False)
+    stored = {r["title"] for r in plex_world.server.state["items"].values() if r["type"] == "movie" and "userRating" in r}
+    assert stored and {movie.title for movie in rated} == stored
+    # A show's episodes through the episode level's `show.id` (PlexTraktSync's PlexLibraryItem.episodes()).
+    shows = server.library.section("TV Shows")
+    show = shows.all()[0]
+    episodes = shows.search(libtype="episode", filters={"show.id": show.ratingKey})
+    assert episodes and {e.grandparentRatingKey for e in episodes} == {show.ratingKey}
+    assert len(episodes) == len(show.episodes())

@@ -16,6 +16,7 @@ from totalrecall.model import Kind, parse_time
 from totalrecall.sandbox.catalogue import Catalogue, CatalogueEntry, load_catalogue
 from totalrecall.sandbox.fake_plex_playback import DEFAULT_DURATIONS, PlexPlaybackRoutes
 from totalrecall.sandbox.fakebase import FakeHTTPError, FakeRequest, FakeResponse, FakeService, route
+from totalrecall.sandbox.plex_filters import MediaQuery, MediaQueryError, collections_meta, section_meta
 
 __all__ = [
     "SANDBOX_TOKEN",
@@ -928,32 +929,61 @@ class PlexServerFake(PlexPlaybackRoutes, _PlexFake):
         ]
         return self.answer(request, {"MediaContainer": {"size": len(directories), "allowSync": False, "title1": "Plex Library", "Directory": directories}})
 
-    @route("GET", r"/library/sections/(?P<section>\d+)/all")
-    def section_all(self, request: FakeRequest, section: str) -> FakeResponse:
-        self.require_token(request)
+    def _section(self, section: str) -> dict[str, Any]:
         found = next((s for s in self.state["sections"] if s["key"] == section), None)
         if found is None:
             raise FakeHTTPError(404, "<html><body>404 Not Found</body></html>")
+        return found
+
+    def _level(self, record: Mapping[str, Any], level: str) -> Mapping[str, Any] | None:
+        """The record a filter on `level` refers to for this item: itself, an episode's show or its season."""
+        if record["type"] == level:
+            return record
+        if record["type"] == "episode" and level == "show":
+            return self.state["items"].get(record.get("grandparentRatingKey"))
+        if record["type"] == "episode" and level == "season":
+            return {"index": record.get("parentIndex"), "title": record.get("parentTitle")}
+        # A show matched by its episodes' fields (any of them) is PMS behaviour this fake does not evaluate.
+        raise MediaQueryError(f"a {record['type']} listing filtered on {level} fields is not evaluated by this fake")
+
+    @route("GET", r"/library/sections/(?P<section>\d+)/all")
+    def section_all(self, request: FakeRequest, section: str) -> FakeResponse:
+        self.require_token(request)
+        found = self._section(section)
         default = "1" if found["type"] == "movie" else "2"
-        wanted = {"1": "movie", "2": "show", "3": "season", "4": "episode"}.get(request.arg("type") or default)
+        wanted = {"1": "movie", "2": "show", "3": "season", "4": "episode"}.get(request.arg("type") or default, "")
         guids = request.arg("includeGuids") == "1"
-        # Field filters of a section listing ([P-spec] getLibraryItems): `title` matches titles containing
-        # it, `guid` the item's own guid. python-plexapi's section.get(title) and library.search(guid=...)
-        # rely on them and take the first item answered.
-        title = (request.arg("title") or "").lower()
-        guid = request.arg("guid")
-        items = [
-            self._out(record, guids)
-            for record in self.state["items"].values()
-            if record["librarySectionID"] == section and record["type"] == wanted
-            and (not title or title in str(record.get("title", "")).lower())
-            and (guid is None or record.get("guid") == guid)
-        ]
-        return self.page(
-            request,
-            items,
-            {"allowSync": True, "identifier": LIBRARY_IDENTIFIER, "librarySectionID": int(section), "librarySectionTitle": found["title"], "title1": found["title"]},
-        )
+        # The media query ([P-spec] mediaQuery) filters the listing: `title` (contains), `guid` (the item's own),
+        # `userRating>>=-1`, `show.id=…` and the rest plex_filters evaluates. python-plexapi's section.get(title),
+        # library.search(guid=...) and search(filters=...) rely on them; PlexTraktSync reads ratings that way.
+        try:
+            query = MediaQuery(request.query, wanted, self.clock)
+            items = [
+                self._out(record, guids)
+                for record in self.state["items"].values()
+                if record["librarySectionID"] == section and record["type"] == wanted and query.matches(record, self._level)
+            ]
+        except MediaQueryError as error:
+            raise FakeHTTPError(400, f"<html><body>400 Bad Request: {error}</body></html>") from None
+        extra: dict[str, Any] = {"allowSync": True, "identifier": LIBRARY_IDENTIFIER, "librarySectionID": int(section),
+                                 "librarySectionTitle": found["title"], "title1": found["title"]}
+        if request.arg("includeMeta") == "1":
+            # [P-spec] "Adds the Meta object to the response": the section's filter schema, which
+            # python-plexapi loads before any search with filters or sorts.
+            extra["Meta"] = section_meta(section, found["type"])
+        return self.page(request, items, extra)
+
+    @route("GET", r"/library/sections/(?P<section>\d+)/collections")
+    def section_collections(self, request: FakeRequest, section: str) -> FakeResponse:
+        """A section's collections ([P-spec] getCollections); the fake's libraries have none. With
+        `includeMeta=1` the collection filter schema, which python-plexapi adds to the section's (_loadFilters)."""
+        self.require_token(request)
+        found = self._section(section)
+        extra: dict[str, Any] = {"allowSync": True, "identifier": LIBRARY_IDENTIFIER, "librarySectionID": int(section),
+                                 "librarySectionTitle": found["title"], "title1": found["title"]}
+        if request.arg("includeMeta") == "1":
+            extra["Meta"] = collections_meta(section)
+        return self.page(request, [], extra)
 
     @route("GET", r"/library/metadata/(?P<key>\d+)")
     def metadata(self, request: FakeRequest, key: str) -> FakeResponse:
