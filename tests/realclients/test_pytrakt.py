@@ -6,6 +6,8 @@ Fake fixes PyTrakt caused (one commit each):
 - Sync bodies were matched by ids only. PyTrakt's TVShow.to_json nests its ids one level too deep
   ({"ids": {"ids": …}}), which Trakt still matches through its documented title + year fallback
   ([T-apiary] Sync intro); the fake answered not_found.
+- /shows/{id}/seasons ignored `extended=episodes`: PyTrakt's TVShow.seasons found no episodes, so
+  PlexTraktSync could not match a show's episodes by number and searched Trakt once per episode instead.
 """
 
 from __future__ import annotations
@@ -136,3 +138,15 @@ def test_page_through_a_long_history(trakt_world: TraktWorld) -> None:
     assert len(ids) == len(set(ids)) == total
     with closing(trakt_world.connector()) as connector:
         assert len(connector.read(DataType.WATCH_HISTORY)) == total
+
+
+def test_a_shows_seasons_list_their_episodes(trakt_world: TraktWorld) -> None:
+    (show,) = sync.search_by_id(BREAKING_BAD, id_type="imdb", media_type="show")
+    assert isinstance(show, TVShow)
+    seasons = show.seasons  # PyTrakt asks shows/{id}/seasons?extended=episodes
+    assert trakt_world.fake.requests_matching("GET", r"/shows/[^/]+/seasons$")[-1].query["extended"] == ["episodes"]
+    catalogue = trakt_world.fake.catalogue.get("imdb", BREAKING_BAD, Kind.SHOW)
+    listed = {(s.season, e.number): e for s in seasons for e in s.episodes}
+    assert set(listed) == {(e.season, e.number) for e in catalogue.episodes}
+    pilot = listed[(1, 1)]
+    assert isinstance(pilot, TVEpisode) and pilot.imdb == PILOT and pilot.title

@@ -654,9 +654,19 @@ class FakeTrakt(TraktScrobbleRoutes, FakeService):
 
     @route("GET", r"/shows/(?P<show_id>[^/]+)/seasons")
     def seasons(self, request: FakeRequest, show_id: str) -> Any:
+        """A show's seasons; `extended=episodes` nests each season's episodes ({season, number, title, ids}, as
+        [T-fix] shows/the-flash-2014/seasons?extended=episodes). PyTrakt's TVShow.seasons asks for them and
+        PlexTraktSync matches a show's episodes through that table."""
         show = self._show(show_id)
         numbers = sorted({e.season for e in show.episodes if e.season is not None})
-        return [self._render({"type": "season", "show": show.ids.trakt, "number": n})["season"] for n in numbers]
+        with_episodes = "episodes" in (request.arg("extended") or "").split(",")
+        seasons = []
+        for number in numbers:
+            season = self._render({"type": "season", "show": show.ids.trakt, "number": number})["season"]
+            if with_episodes:
+                season["episodes"] = [self._media(e) for e in sorted(show.episodes, key=lambda e: e.number or 0) if e.season == number]
+            seasons.append(season)
+        return seasons
 
     @route("GET", r"/shows/(?P<show_id>[^/]+)/seasons/(?P<season>\d+)/episodes/(?P<number>\d+)")
     def episode(self, request: FakeRequest, show_id: str, season: str, number: str) -> Any:
