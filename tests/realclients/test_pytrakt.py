@@ -8,6 +8,9 @@ Fake fixes PyTrakt caused (one commit each):
   ([T-apiary] Sync intro); the fake answered not_found.
 - /shows/{id}/seasons ignored `extended=episodes`: PyTrakt's TVShow.seasons found no episodes, so
   PlexTraktSync could not match a show's episodes by number and searched Trakt once per episode instead.
+- The ratings and watchlist listings answered one page when neither `page` nor `limit` was sent; they are
+  "Pagination Optional" ([T-apiary]: all items by default). PyTrakt's User.get_ratings reads one
+  unpaged answer, so PlexTraktSync saw only the first page of ratings and rated the rest again every run.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from contextlib import closing
 from datetime import UTC, datetime
 
+import pytest
 import trakt.core
 from realclient_worlds import TraktWorld
 from trakt import sync
@@ -24,6 +28,7 @@ from trakt.tv import TVEpisode, TVShow
 from trakt.users import User
 
 from totalrecall.model import DataType, Kind
+from totalrecall.sandbox import fake_trakt
 from totalrecall.sandbox.fake_trakt import DEFAULT_USER
 
 SHAWSHANK, GODFATHER, BREAKING_BAD, PILOT = "tt0111161", "tt0068646", "tt0903747", "tt0959621"
@@ -150,3 +155,23 @@ def test_a_shows_seasons_list_their_episodes(trakt_world: TraktWorld) -> None:
     assert set(listed) == {(e.season, e.number) for e in catalogue.episodes}
     pilot = listed[(1, 1)]
     assert isinstance(pilot, TVEpisode) and pilot.imdb == PILOT and pilot.title
+
+
+def test_ratings_and_watchlist_come_whole_when_no_page_is_asked(trakt_world: TraktWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fake's page for "Pagination" methods cut to Trakt's documented default of 10, below the library's size.
+    monkeypatch.setattr(fake_trakt, "DEFAULT_PAGE_LIMIT", 10)
+    movies = [e for e in trakt_world.fake.catalogue if e.kind is Kind.MOVIE]
+    trakt.core.api().post("sync/ratings", {"movies": [{"ids": {"trakt": m.ids.trakt}, "rating": 7} for m in movies]})
+    trakt.core.api().post("sync/watchlist", {"movies": [{"ids": {"trakt": m.ids.trakt}} for m in movies]})
+    sync.add_to_history({"movies": [{"ids": {"trakt": m.ids.trakt}, "watched_at": "2024-03-01T20:00:00.000Z"} for m in movies]})
+    library = trakt_world.library()
+    rated = [r for r in library["ratings"] if r["ref"]["type"] == "movie"]
+    listed = [w for w in library["watchlist"] if w["ref"]["type"] == "movie"]
+    assert len(rated) == len(listed) == len(movies) > 10
+    user = User(DEFAULT_USER)
+    assert len(user.get_ratings("movies")) == len(rated)
+    assert len(trakt.core.api().get(f"users/{DEFAULT_USER}/watchlist/movies")) == len(listed)
+    assert len(trakt.core.api().get("sync/ratings/movies")) == len(rated)
+    # Asked for a page, they page; history is paginated ("Pagination") and answers one page by default.
+    assert len(trakt.core.api().get("sync/ratings/movies?page=1&limit=5")) == 5
+    assert len(trakt.core.api().get("sync/history")) == 10

@@ -412,6 +412,13 @@ class FakeTrakt(TraktScrobbleRoutes, FakeService):
         }
         return FakeResponse(200, items[(page - 1) * limit : page * limit], headers)
 
+    def _page_optional(self, request: FakeRequest, items: list[Any]) -> FakeResponse:
+        """[T-apiary] Pagination: "Methods with Pagination Optional will load all items by default"; a page only
+        when `page` or `limit` is sent (the watchlist and ratings listings, /users/{id}/… and /sync/… alike)."""
+        if request.arg("page") is None and request.arg("limit") is None:
+            return FakeResponse(200, items)
+        return self._page(request, items)
+
     def _types(self, type_: str | None, allowed: tuple[str, ...]) -> tuple[str, ...]:
         if type_ in (None, "", "all"):
             return allowed
@@ -525,7 +532,7 @@ class FakeTrakt(TraktScrobbleRoutes, FakeService):
             {"rank": rank, "id": row["id"], "listed_at": row["listed_at"], "notes": None, **self._render(row["ref"])}
             for rank, row in enumerate(rows, 1)
         ]
-        response = self._page(request, items)
+        response = self._page_optional(request, items)
         response.headers = {**response.headers, "X-Sort-By": sort or "rank", "X-Sort-How": "asc"}
         return response
 
@@ -536,7 +543,7 @@ class FakeTrakt(TraktScrobbleRoutes, FakeService):
         kinds = {_KINDS[t] for t in self._types(type_, ("movies", "shows", "seasons", "episodes"))}
         rows = [r for r in library["ratings"] if r["ref"]["type"] in kinds and (rating is None or r["rating"] == int(rating))]
         rows.sort(key=lambda r: r["rated_at"], reverse=True)
-        return self._page(request, [{"rated_at": r["rated_at"], "rating": r["rating"], **self._render(r["ref"])} for r in rows])
+        return self._page_optional(request, [{"rated_at": r["rated_at"], "rating": r["rating"], **self._render(r["ref"])} for r in rows])
 
     @route("GET", r"/sync/history(?:/(?P<type_>movies|shows|seasons|episodes))?(?:/(?P<item_id>\d+))?")
     @route("GET", _USER + r"/history(?:/(?P<type_>movies|shows|seasons|episodes))?(?:/(?P<item_id>\d+))?")
@@ -600,10 +607,7 @@ class FakeTrakt(TraktScrobbleRoutes, FakeService):
         for row in titles.values():
             row.pop("type", None)
             rows.append(row)
-        # "Pagination Optional": everything unless page or limit is sent.
-        if request.arg("page") is None and request.arg("limit") is None:
-            return FakeResponse(200, rows)
-        return self._page(request, rows)
+        return self._page_optional(request, rows)
 
     @route("GET", r"/users/(?P<user_id>[^/]+)/comments(?:/(?P<comment_type>all|reviews|shouts))?(?:/(?P<type_>all|movies|shows|seasons|episodes|lists))?")
     def user_comments(self, request: FakeRequest, user_id: str, comment_type: str | None = None, type_: str | None = None) -> FakeResponse:
