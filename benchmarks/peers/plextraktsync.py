@@ -4,10 +4,12 @@
 
 PlexTraktSync gets a venv of its own (it pins its dependencies) with `plextraktsync` from PyPI. Neither
 PlexTraktSync nor its plexapi/PyTrakt expose the plex.tv, Discover, metadata or Trakt API hosts as settings,
-so a `.pth` file in *that* venv only sets the libraries' documented module/class attributes
-(trakt.core.BASE_URL; plexapi's MyPlexAccount.key, MyPlexResource.key, DISCOVER, METADATA) from
-environment variables; the installed packages are not changed. When PlexTraktSync stops, the row says why
-(exit code, its last error, the requests the fakes refused) instead of a figure.
+so a `.pth` file in *that* venv sets the libraries' module/class attributes (trakt.core.BASE_URL; plexapi's
+MyPlexAccount.key, MyPlexResource.key, DISCOVER, METADATA) from environment variables, and gives
+PlexTraktSync's HTTP cache policy the fakes' addresses in place of the real hosts (same patterns, same
+order, same expiries); the installed packages are not changed. Each tool runs a first sync and a no-change
+re-run on a fresh copy of the seed; the state each leaves is compared with what a correct two-way sync
+gives (final_state.py). When a tool stops, its row says why (exit code, last error, refused requests).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 import venv
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +30,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
+import final_state  # noqa: E402 - beside this file
 import synth  # noqa: E402 - the benchmarks folder is not a package
 
 from totalrecall.config.credentials import CredentialStore  # noqa: E402
@@ -40,7 +45,7 @@ from totalrecall.sandbox.fake_plex import (  # noqa: E402
     PlexTvFake,
 )
 from totalrecall.sandbox.fake_trakt import DEFAULT_USER, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, FakeTrakt  # noqa: E402
-from totalrecall.sandbox.fakebase import FakeService  # noqa: E402
+from totalrecall.sandbox.fakebase import FakeService, LoggedRequest  # noqa: E402
 
 TIME_SCALE = 0.01
 DEFAULT_VENV = Path.home() / ".cache" / "totalrecall-bench" / "plextraktsync-venv"
@@ -59,6 +64,23 @@ if os.environ.get("BENCH_PLEX_TV_URL"):
     MyPlexResource.key = _tv + "/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1"
     MyPlexAccount.DISCOVER = os.environ["BENCH_DISCOVER_URL"]
     MyPlexAccount.METADATA = os.environ["BENCH_METADATA_URL"]
+if os.environ.get("BENCH_CACHE_HOSTS"):
+    # PlexTraktSync's HTTP cache policy names the real hosts (api.trakt.tv/users/*/watchlist/movies: 1s, ...)
+    # and ends with a catch-all "*/": 10 minutes. Aimed at the fakes, no host pattern would match and every
+    # Trakt read would be kept 10 minutes, so a re-run would see the data of the run before. The same
+    # patterns, in the same order, with the fakes' addresses keep each endpoint's expiry as it is for real.
+    import json
+    from plextraktsync.config.HttpCacheConfig import HttpCacheConfig
+
+    _hosts = json.loads(os.environ["BENCH_CACHE_HOSTS"])
+
+    def _moved(pattern):
+        for real, fake in _hosts.items():
+            if pattern.startswith(real + "/"):
+                return fake + pattern[len(real):]
+        return pattern
+
+    HttpCacheConfig.default_policy = {_moved(k): v for k, v in HttpCacheConfig.default_policy.items()}
 '''
 _PTS_CONFIG = """cache:
   path: $PTS_CACHE_DIR/trakt_cache
@@ -89,8 +111,11 @@ def ensure_venv(path: Path) -> Path:
         subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "-q", "plextraktsync"], check=True)
     site = subprocess.run([str(path / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
-    Path(site, "_totalrecall_bench_redirect.py").write_text(_SHIM)
-    Path(site, "_totalrecall_bench_redirect.pth").write_text("import _totalrecall_bench_redirect\n")
+    # Written only when it differs, so a benchmark starting beside another never rewrites a file being imported.
+    for name, text in (("_totalrecall_bench_redirect.py", _SHIM), ("_totalrecall_bench_redirect.pth", "import _totalrecall_bench_redirect\n")):
+        target = Path(site, name)
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
     return exe
 
 
@@ -136,16 +161,48 @@ def _run(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
             "rss_mb": usage.ru_maxrss / 1024, "output": output}
 
 
-def _requests(fakes: dict[str, FakeService]) -> tuple[int, int, list[str]]:
+def _netloc(fake: FakeService) -> str:
+    return fake.url.split("://", 1)[1]
+
+
+# The Media Server's rate and played-state actions change state whatever the verb (PlexTraktSync sends them as
+# GET, TotalRecall as PUT; [P-spec] allows both): they count as writes.
+_PLEX_ACTIONS = ("/:/rate", "/:/scrobble", "/:/unscrobble")
+
+
+def _is_read(request: LoggedRequest) -> bool:
+    return request.method == "GET" and request.path not in _PLEX_ACTIONS
+
+
+def _requests(fakes: dict[str, FakeService]) -> dict[str, Any]:
     logged = [(name, r) for name, fake in fakes.items() for r in fake.requests]
-    reads = sum(1 for _n, r in logged if r.method == "GET")
+    reads = sum(1 for _n, r in logged if _is_read(r))
+    per_service = Counter(f"{name} {'reads' if _is_read(r) else 'writes'}" for name, r in logged)
     refused = [f"{r.method} {name}{r.path} -> {r.status}" for name, r in logged if (r.status or 0) >= 400]
-    return reads, len(logged) - reads, refused
+    return {"reads": reads, "writes": len(logged) - reads, "per_service": per_service, "refused": refused}
 
 
 def _clear(fakes: dict[str, FakeService]) -> None:
     for fake in fakes.values():
         fake.clear_log()
+
+
+def _runs(fakes: dict[str, FakeService], library: synth.Library, argv: list[str], env: dict[str, str]) -> list[dict[str, Any]]:
+    """The first sync and a no-change re-run, each with its figures, requests and the state it left."""
+    before = final_state.snapshot(fakes, library.catalogue)
+    want = final_state.expected(before)
+    rows = []
+    for label in ("first sync", "no-change re-run"):
+        _clear(fakes)
+        outcome = _run(argv, env)
+        outcome.update(_requests(fakes), label=label)
+        after = final_state.snapshot(fakes, library.catalogue)
+        outcome["differences"] = final_state.differences(after, want)
+        outcome["duplicate_plays"] = final_state.duplicate_plays(before, after)
+        rows.append(outcome)
+        if outcome["exit"] != 0:
+            break
+    return rows
 
 
 def run_plextraktsync(exe: Path, library: synth.Library, work: Path) -> list[dict[str, Any]]:
@@ -164,17 +221,10 @@ def run_plextraktsync(exe: Path, library: synth.Library, work: Path) -> list[dic
         (config / "config.yml").write_text(_PTS_CONFIG)
         env = dict(os.environ, PTS_CONFIG_DIR=str(config), PTS_CACHE_DIR=str(work / "pts" / "cache"),
                    PTS_LOG_DIR=str(work / "pts" / "log"), BENCH_TRAKT_URL=trakt.url, BENCH_PLEX_TV_URL=fakes["plex_tv"].url,
-                   BENCH_DISCOVER_URL=fakes["discover"].url, BENCH_METADATA_URL=fakes["metadata"].url)
-        rows = []
-        for label in ("first sync", "no-change re-run"):
-            _clear(fakes)
-            outcome = _run([str(exe), "--no-progressbar", "sync"], env)
-            outcome["reads"], outcome["writes"], outcome["refused"] = _requests(fakes)
-            outcome["label"] = label
-            rows.append(outcome)
-            if outcome["exit"] != 0:
-                break
-        return rows
+                   BENCH_DISCOVER_URL=fakes["discover"].url, BENCH_METADATA_URL=fakes["metadata"].url,
+                   BENCH_CACHE_HOSTS=json.dumps({"api.trakt.tv": _netloc(trakt), "metadata.provider.plex.tv": _netloc(fakes["metadata"]),
+                                                 "plex.tv": _netloc(fakes["plex_tv"])}))
+        return _runs(fakes, library, [str(exe), "--no-progressbar", "sync"], env)
 
 
 def run_totalrecall(library: synth.Library, work: Path) -> list[dict[str, Any]]:
@@ -194,32 +244,33 @@ def run_totalrecall(library: synth.Library, work: Path) -> list[dict[str, Any]]:
         CredentialStore(base / "credentials.toml").update({
             **token_values(tokens), "plex_token": SANDBOX_TOKEN, "plex_client_identifier": "totalrecall-benchmark"})
         env = dict(os.environ, TOTALRECALL_BASE_PATH=str(base))
-        rows = []
-        for label in ("first sync", "no-change re-run"):
-            _clear(fakes)
-            outcome = _run([sys.executable, "-m", "totalrecall", "sync", "--all", "-q"], env)
-            outcome["reads"], outcome["writes"], outcome["refused"] = _requests(fakes)
-            outcome["label"] = label
-            rows.append(outcome)
-        return rows
+        return _runs(fakes, library, [sys.executable, "-m", "totalrecall", "sync", "--all", "-q"], env)
+
+
+def _equal(row: dict[str, Any]) -> str:
+    return "yes" if not row["differences"] else f"no ({sum(int(v.split()[0]) for v in row['differences'].values())} titles)"
 
 
 def table(size: int, results: dict[str, list[dict[str, Any]]]) -> str:
     lines = [f"N = {size} titles per service",
-             "| tool | requests (reads / writes) | wall time | CPU | peak RSS | exit | no-change re-run: requests, writes |",
-             "|---|---|---|---|---|---|---|"]
+             "| tool | requests (reads / writes) | wall time | CPU | peak RSS | final state equal? | duplicate plays "
+             "| no-change re-run: requests, writes |",
+             "|---|---|---|---|---|---|---|---|"]
     for tool, rows in results.items():
         first = rows[0]
         again = rows[1] if len(rows) > 1 else None
         rerun = f"{again['reads'] + again['writes']}, {again['writes']}" if again else "not run (first sync failed)"
         lines.append(f"| {tool} | {first['reads'] + first['writes']} ({first['reads']} / {first['writes']}) | {first['wall']:.1f} s | "
-                     f"{first['cpu']:.1f} s | {first['rss_mb']:.0f} MB | {first['exit']} | {rerun} |")
+                     f"{first['cpu']:.1f} s | {first['rss_mb']:.0f} MB | {_equal(first)} | {first['duplicate_plays']} | {rerun} |")
     for tool, rows in results.items():
         for row in rows:
+            services = ", ".join(f"{key} {n}" for key, n in sorted(row["per_service"].items()))
+            lines.append(f"\n{tool}, {row['label']}: exit {row['exit']}; requests per service: {services}")
+            lines.extend(f"  differs from a correct two-way sync: {what}: {n}" for what, n in row["differences"].items())
             if row["exit"] != 0:
                 tail = [line for line in row["output"].splitlines() if line.strip()][-3:]
-                lines.append(f"\n{tool} ({row['label']}) stopped with exit {row['exit']}: " + " / ".join(t.strip() for t in tail))
-                lines.extend(f"  refused: {r}" for r in row["refused"][:10])
+                lines.append("  stopped: " + " / ".join(t.strip() for t in tail))
+            lines.extend(f"  refused: {r}" for r in row["refused"][:10])
     return "\n".join(lines)
 
 
