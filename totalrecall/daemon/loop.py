@@ -9,12 +9,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
+from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
 from totalrecall.config.web import WebSettings
 from totalrecall.daemon.process import PidFile, check_not_running
@@ -260,13 +261,15 @@ def serve(paths: Paths, options: DaemonOptions, job: Callable[[], int] | None = 
     live: Any = None
     web_server = None
     try:
-        web_server = _start_web(paths, options.web)
-        log.info("daemon started (pid %d, base path %s, schedule %s, time zone %s)",
-                 os.getpid(), paths.base, options.schedule, options.timezone)
         if options.scrobble:
             from totalrecall.scrobble.command import LiveScrobbling
 
             live = LiveScrobbling(paths).start()
+        # With both enabled, Plex webhooks reach live scrobbling through the page's server.
+        webhooks = live.routes(CredentialStore(paths.credentials_file)) if live is not None else ()
+        web_server = _start_web(paths, options.web, webhooks)
+        log.info("daemon started (pid %d, base path %s, schedule %s, time zone %s)",
+                 os.getpid(), paths.base, options.schedule, options.timezone)
         if on_ready is not None:
             on_ready()
         scheduler.serve(clock.wait)
@@ -293,13 +296,13 @@ def serve(paths: Paths, options: DaemonOptions, job: Callable[[], int] | None = 
     return 0
 
 
-def _start_web(paths: Paths, web: WebSettings | None) -> Any:
+def _start_web(paths: Paths, web: WebSettings | None, extra_routes: Sequence[Any] = ()) -> Any:
     if web is None or not web.enabled:
         return None
     from totalrecall.config.web import parse_listen
     from totalrecall.web.server import WebServer
 
-    return WebServer(paths, parse_listen(web.listen), web.token).start()
+    return WebServer(paths, parse_listen(web.listen), web.token, extra_routes=extra_routes).start()
 
 
 def start_background(paths: Paths, options: DaemonOptions, setup_logging: Callable[[], None],

@@ -148,8 +148,11 @@ class _SecurityHeaders:
 
 
 def build_app(paths: Paths, *, token: str | None = None, loopback: bool = True, time_scale: float = 1.0,
-              jobs: Jobs | None = None) -> Starlette:
-    """The app for `totalrecall web` and the daemon; `loopback` False requires `token` (checked here too)."""
+              jobs: Jobs | None = None, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The app for `totalrecall web` and the daemon; `loopback` False requires `token` (checked here too).
+
+    `extra_routes` come from running parts of the daemon rather than modules (live scrobbling's webhook).
+    """
     if not loopback and not token:
         raise ValueError("a web page listening beyond loopback needs [web] token")
     for module in ROUTE_MODULES:
@@ -159,6 +162,7 @@ def build_app(paths: Paths, *, token: str | None = None, loopback: bool = True, 
     routes: list[BaseRoute] = [Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")]
     for provider in _providers:
         routes.extend(provider(ctx))
+    routes.extend(extra_routes)
     middleware = [Middleware(_SecurityHeaders)]
     if loopback:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any
+
+from starlette.routing import BaseRoute
 
 from totalrecall.config.paths import Paths
 from totalrecall.config.web import DEFAULT_LISTEN, Listen, WebSettings, check_web_settings, parse_listen
@@ -25,14 +28,16 @@ def web_settings(paths: Paths) -> WebSettings:
 class WebServer:
     """uvicorn serving the app in a thread of its own; `stop()` ends it (the daemon calls it on SIGTERM)."""
 
-    def __init__(self, paths: Paths, listen: Listen, token: str | None = None, time_scale: float = 1.0) -> None:
+    def __init__(self, paths: Paths, listen: Listen, token: str | None = None, time_scale: float = 1.0,
+                 extra_routes: Sequence[BaseRoute] = ()) -> None:
         import uvicorn
 
         from totalrecall.web.app import build_app
 
         check_web_settings(listen, token)
         self.listen = listen
-        self.app = build_app(paths, token=token, loopback=listen.loopback, time_scale=time_scale)
+        self.app = build_app(paths, token=token, loopback=listen.loopback, time_scale=time_scale,
+                             extra_routes=extra_routes)
         config = uvicorn.Config(self.app, host=listen.host, port=listen.port, log_level="warning",
                                 access_log=False, lifespan="off", server_header=False, log_config=None)
         self.server = uvicorn.Server(config)
