@@ -6,6 +6,7 @@ import logging
 import os
 import random
 import socket
+from typing import Any
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--no-browser", action="store_true", help="skip tests marked browser (never in CI)")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def _skip_browser_tests_on_request(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests run in real headless Chromium; locally they can be skipped on request, never silently."""
     if os.environ.get("CI", "").lower() == "true":
         return  # CI always drives the browser
@@ -99,12 +100,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # Under pytest-xdist a module runs whole in one worker: several modules share a stateful fake between
 # their tests in order. Suites that write a page of docs/ (the reliability table, the security findings)
 # write it only from a process that ran every one of their tests, so each of those runs whole in one worker.
+# (A scheduler of our own: xdist's loadgroup renames node ids in a way pytest 9 no longer sees.)
 _WHOLE_IN_ONE_WORKER = ("reliability", "security")
 
 
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteOrModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            parts = module.split("/")
+            if len(parts) > 2 and parts[0] == "tests" and parts[1] in _WHOLE_IN_ONE_WORKER:
+                return "/".join(parts[:2])
+            return module
+
+    return SuiteOrModuleScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    tests_root = Path(__file__).resolve().parent
-    for item in items:
-        module = item.path.resolve().relative_to(tests_root)
-        suite = module.parts[0]
-        item.add_marker(pytest.mark.xdist_group(suite if suite in _WHOLE_IN_ONE_WORKER else module.as_posix()))
+    _skip_browser_tests_on_request(config, items)
