@@ -6,9 +6,8 @@ import logging
 import os
 import random
 import socket
-from typing import Any
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
