@@ -72,7 +72,7 @@ def _step(name: str, primitive: Any) -> None:
 
 services: Registry[type[Service]] = Registry("service", _service)
 normalizers: Registry[Normalizer] = Registry("normalizer", _has("to_common", "from_common"))
-status_maps: Registry[StatusMap] = Registry("status map", _has("data_type_for", "status_for_new", "with_overrides"))
+status_maps: Registry[StatusMap] = Registry("status map", _has("data_type_for", "status_for_new", "with_overrides", "holds"))
 strategies: Registry[Strategy] = Registry("strategy", _takes(2, "candidates, options"))
 rules: Registry[Rule] = Registry("rule", _takes(3, "library, params, now"))
 steps: Registry[Any] = Registry("step", _step)

@@ -464,20 +464,40 @@ def test_the_seed_programs_documented_config_loads(tmp_path: Path) -> None:
     assert settings.trakt.status_mapping == settings.imdb.status_mapping == settings.plex.status_mapping == {}
 
 
+def test_trakt_imdb_and_plex_status_mappings_load_when_they_leave_a_list_alone(tmp_path: Path) -> None:
+    tables = ('[trakt.status_mapping]\nwatchlist = "skip"\nwatch_history = "watch_history"\n'
+              '[sources.imdb.status_mapping]\ncheck_ins = "none"\n[sources.plex.status_mapping]\nwatched = "skip"\n')
+    settings = _load(tmp_path, SEED_CONFIG.replace("[trakt.status_mapping]\n", "").replace(
+        "[sources.imdb.status_mapping]\n", "").replace("[sources.plex.status_mapping]\n", "") + tables, environ={})
+    assert settings.trakt.status_mapping == {"watchlist": "skip", "watch_history": "watch_history"}
+    assert settings.imdb.status_mapping == {"check_ins": "none"}
+    assert settings.plex.status_mapping == {"watched": "skip"}
+
+
 @pytest.mark.parametrize(
     ("table", "expected"),
     [
         ('[simkl.status_mapping]\nwatching = "watchlist"\nhold = "skip"\n', []),
         ('[simkl.status_mapping]\nwatchng = "watchlist"\n',
-         ['config.toml: [simkl.status_mapping]: unknown simkl status "watchng"; known: ']),
+         ['config.toml: [simkl.status_mapping] watchng: unknown simkl status "watchng"; known: ']),
         ('[simkl.status_mapping]\nwatching = "ratings"\n',
-         ['config.toml: [simkl.status_mapping]: status "watching" cannot map to "ratings"']),
+         ['config.toml: [simkl.status_mapping] watching: status "watching" cannot map to "ratings"']),
         ('[trakt.status_mapping]\nwatching = "watchlist"\n',
-         ["config.toml: [trakt.status_mapping]: trakt keeps no list statuses, so there is nothing to map"]),
-        ('[sources.plex.status_mapping]\nwatching = "watchlist"\n',
-         ["config.toml: [sources.plex.status_mapping]: plex keeps no list statuses"]),
+         ['config.toml: [trakt.status_mapping] watching: trakt status "watching" cannot be mapped: Trakt keeps '
+          "no such status, only a watchlist and a watch history"]),
+        ('[trakt.status_mapping]\nwatchlist = "watch_history"\nhistory = "skip"\n',
+         ["config.toml: [trakt.status_mapping] watchlist: trakt's watchlist is a list of its own: it can stand "
+          'for watchlist, or "skip" leaves it alone; it cannot stand for watch_history']),
+        ('[sources.imdb.status_mapping]\ncheckins = "watchlist"\n',
+         ["config.toml: [sources.imdb.status_mapping] checkins: imdb's checkins is a list of its own"]),
+        ('[sources.plex.status_mapping]\nwatching = "watchlist"\nwatchd = "skip"\n',
+         ['config.toml: [sources.plex.status_mapping] watching: plex status "watching" cannot be mapped: '
+          "TotalRecall does not read Plex's in-progress items",
+          'config.toml: [sources.plex.status_mapping] watchd: unknown plex status "watchd"; known: watched, '
+          "watchlist"]),
     ],
-    ids=["simkl-remapped", "unknown-status", "unmappable-target", "trakt-has-no-statuses", "plex-has-no-statuses"],
+    ids=["simkl-remapped", "unknown-status", "unmappable-target", "trakt-has-no-such-status",
+         "trakt-lists-cannot-swap", "imdb-lists-cannot-swap", "plex-in-progress-and-typo"],
 )
 def test_status_mapping_tables_are_checked_through_the_status_map(tmp_path: Path, table: str, expected: list[str]) -> None:
     path = tmp_path / "config.toml"

@@ -9,7 +9,9 @@ import yaml
 from click.testing import CliRunner
 
 from totalrecall.cli import cli
+from totalrecall.collect.stage import plan_services
 from totalrecall.config.settings import parse_settings
+from totalrecall.model import DataType
 from totalrecall.pipeline.effective import effective_pipeline, to_document
 from totalrecall.pipeline.loader import load_yaml
 from totalrecall.pipeline.validate import check_document, load_pipeline
@@ -20,6 +22,8 @@ CONFIG = """
 [trakt]
 enabled = true
 client_id = "x"
+[trakt.status_mapping]
+watchlist = "skip"
 [simkl]
 enabled = true
 client_id = "y"
@@ -43,7 +47,7 @@ def test_validate_effective_prints_every_default_filled_in(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     document = yaml.safe_load(result.output)
     assert document["services"] == [
-        {"name": "trakt", "normalizer": "ten_point"},
+        {"name": "trakt", "normalizer": "ten_point", "status_map": "trakt", "status_mapping": {"watchlist": "skip"}},
         {"name": "simkl", "normalizer": "ten_point", "status_map": "simkl", "status_mapping": {"watching": "watchlist"}},
     ]
     assert document["data"] == ["watchlist", "ratings", "watch_history"]
@@ -74,3 +78,22 @@ def test_pipeline_settings_beat_config(tmp_path: Path) -> None:
     assert [step for step in document["steps"] if "rule" in step] == [{"rule": "remove_watched_from_watchlists"}]
     # No distribute step: nothing is a target.
     assert document["steps"][-1] == {"distribute": {"targets": {}, "max_removal_share": 0.25}}
+
+
+def test_a_pipeline_status_table_beats_config_and_decides_what_a_service_holds(tmp_path: Path) -> None:
+    # config.toml leaves Trakt's watchlist alone; this pipeline takes it back and leaves the history alone.
+    source = tmp_path / "p.yaml"
+    source.write_text(
+        "version: 1\nservices: [{name: trakt, status_map: {watchlist: watchlist, history: skip}}, simkl]\n"
+        "steps:\n  - collect: {}\n  - resolve: {}\n", encoding="utf-8")
+    settings = parse_settings(tomllib.loads(CONFIG))
+    pipeline = effective_pipeline(check_document(load_yaml(source)), settings)
+    trakt = pipeline.services[0]
+    assert (trakt.status_map, dict(trakt.status_mapping)) == ("trakt", {"watchlist": "watchlist", "history": "skip"})
+    plans = {plan.name: plan.data_types for plan in plan_services(pipeline, settings, list(DataType))}
+    assert plans["trakt"] == (DataType.WATCHLIST, DataType.RATINGS, DataType.REVIEWS)
+    assert DataType.WATCH_HISTORY in plans["simkl"]
+    # config.toml's table alone: the watchlist is left alone, the history synced.
+    plain = effective_pipeline(check_document(load_yaml(REPO / "pipelines/default.yaml")), settings)
+    plans = {plan.name: plan.data_types for plan in plan_services(plain, settings, list(DataType))}
+    assert plans["trakt"] == (DataType.RATINGS, DataType.REVIEWS, DataType.WATCH_HISTORY)

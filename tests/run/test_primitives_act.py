@@ -39,12 +39,25 @@ def test_a_named_normalizer_converts_what_is_read_and_written(workspace) -> None
     [
         ("{name: trakt, normalizer: half_points}",
          "p.yaml:2:38: $.services[0].normalizer: 'half_points' is not one of ['five_stars', 'letterboxd_stars', 'plex_half_stars', 'ten_point']"),
-        ("{name: simkl, status_map: simkl2}", "p.yaml:2:38: $.services[0].status_map: 'simkl2' is not one of ['simkl']"),
+        ("{name: simkl, status_map: simkl2}",
+         "p.yaml:2:38: $.services[0].status_map: 'simkl2' is not one of ['imdb', 'plex', 'simkl', 'trakt']"),
         ("{name: simkl, status_map: {paused: watchlist}}",
          'p.yaml:2:38: $.services[0].status_map: unknown simkl status "paused"; known: completed, dropped, hold, '
          "plantowatch, watching"),
         ("{name: trakt, status_map: {watching: watchlist}}",
-         "p.yaml:2:38: $.services[0].status_map: trakt has no list statuses to map"),
+         'p.yaml:2:38: $.services[0].status_map: trakt status "watching" cannot be mapped: Trakt keeps no such '
+         "status, only a watchlist and a watch history"),
+        ("{name: trakt, status_map: {watchlist: watch_history}}",
+         "p.yaml:2:38: $.services[0].status_map: trakt's watchlist is a list of its own: it can stand for "
+         'watchlist, or "skip" leaves it alone; it cannot stand for watch_history'),
+        ("{name: trakt, status_map: simkl}",
+         'p.yaml:2:38: $.services[0].status_map: "simkl" maps list statuses; trakt keeps separate lists (its own '
+         'map is "trakt")'),
+        ("{name: simkl, status_map: plex}",
+         'p.yaml:2:38: $.services[0].status_map: "plex" maps separate lists; simkl keeps list statuses (its own '
+         'map is "simkl")'),
+        ("{name: shelf, type: files, status_map: {watchlist: skip}}",
+         "p.yaml:2:51: $.services[0].status_map: files has no list statuses to map"),
     ],
 )
 def test_unknown_normalizer_or_status_map_fails_validate_with_a_location(tmp_path: Path, entry: str, expected: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from totalrecall import progress, registries
 from totalrecall.collect.cache import CollectCache
@@ -17,6 +18,7 @@ from totalrecall.identity import match_titles as match_by_title
 from totalrecall.model import DataType, Entry, dump_entries
 from totalrecall.pipeline.context import ALL, RunContext, RunOptions, ServicePlan, selected
 from totalrecall.pipeline.spec import Pipeline
+from totalrecall.resolve.statusmaps import StatusMap, configured_status_map
 from totalrecall.sources.base import Excluded, Service, ServiceContext
 
 __all__ = ["plan_services", "check_selections", "service_context", "connect", "collect", "match_titles", "close"]
@@ -41,8 +43,20 @@ def plan_services(pipeline: Pipeline, settings: Settings, data_types: Sequence[D
         wanted = [dt for dt in data_types if cls.capabilities.holds(dt)]
         if spec.data:
             wanted = [dt for dt in wanted if dt in spec.data]
+        # A list its status map leaves alone (`[trakt.status_mapping] watchlist = "skip"`) is neither read
+        # nor written: for the run, the service does not hold that data type.
+        status_map = _status_map(spec.name, cls, section)
+        if status_map is not None:
+            wanted = [dt for dt in wanted if status_map.holds(dt)]
         plans.append(ServicePlan(spec.name, service_type, cls, section, tuple(wanted), spec))
     return plans
+
+
+def _status_map(name: str, cls: type[Service], section: dict[str, Any]) -> StatusMap | None:
+    try:
+        return configured_status_map(section, cls.default_status_map)
+    except ValueError as error:
+        raise ConfigError(f"{name}: status_mapping: {error}") from None
 
 
 def check_selections(plans: Sequence[ServicePlan], options: RunOptions) -> None:

@@ -277,23 +277,20 @@ _SECTION = {"trakt": "trakt", "simkl": "simkl", "imdb": "sources.imdb", "plex": 
 
 
 def _check_status_mappings(settings: Settings, problems: _Problems) -> None:
-    """`[<service>.status_mapping]` re-points the statuses of the service's status map (the same primitive a
-    pipeline's `status_mapping` goes through); a service with no list statuses takes only an empty table."""
+    """`[<service>.status_mapping]` re-points the statuses (Simkl) or lists (Trakt, IMDb, Plex) of the
+    service's registered status map, the same primitive a pipeline's `status_map` goes through; each key is
+    checked on its own so every bad one is named."""
     for name, section in _SECTION.items():
         mapping = getattr(settings, name).status_mapping
         if not mapping:
             continue  # the original program's documented config.toml holds these tables empty
         registries.load_all()
-        status_map = registries.services.get(name).default_status_map if name in registries.services else None
-        where = f"{section}.status_mapping"
-        if status_map is None:
-            problems.add(where, None, f"{name} keeps no list statuses, so there is nothing to map (only Simkl "
-                                      "has statuses: watching, on hold, dropped...); leave the table empty")
-            continue
-        try:
-            registries.status_maps.get(status_map).with_overrides(mapping)
-        except ValueError as error:
-            problems.add(where, None, str(error))
+        status_map = registries.status_maps.get(registries.services.get(name).default_status_map or name)
+        for status, target in mapping.items():
+            try:
+                status_map.with_overrides({status: target})
+            except ValueError as error:
+                problems.add(f"{section}.status_mapping", status, str(error))
 
 
 # Warnings already given in this process: `sync` reads config.toml more than once, the user hears it once.

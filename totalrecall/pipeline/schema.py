@@ -62,7 +62,8 @@ def _service_object() -> dict[str, Any]:
             "normalizer": _ref("normalizerName"),
             "status_map": {
                 "description": "A registered status map, or an inline table re-pointing the service's own "
-                               "statuses: {watching: watchlist, on_hold: skip}.",
+                               "statuses (Simkl: {watching: watchlist, on_hold: skip}) or leaving one of its "
+                               "lists alone (Trakt, IMDb, Plex: {watchlist: skip}).",
                 "oneOf": [_ref("statusMapName"), _ref("statusTable")],
             },
             "status_mapping": _ref("statusTable"),

@@ -162,14 +162,25 @@ def _status_problems(spec: ServiceSpec, entry: Any, path: tuple[Any, ...], probl
     if not isinstance(entry, Mapping) or not (spec.status_mapping or spec.status_map):
         return
     key = "status_map" if isinstance(entry.get("status_map"), Mapping) or not spec.status_mapping else "status_mapping"
-    name = spec.status_map or registries.services.get(spec.service_type).default_status_map
-    if name is None:
+    own = registries.services.get(spec.service_type).default_status_map
+    name = spec.status_map or own
+    if name is None or own is None:
         yield problem(path + (key,), f"{spec.service_type} has no list statuses to map")
+    elif _separate_lists(name) != _separate_lists(own):
+        # Simkl's statuses read as Trakt's lists (or the reverse) would match nothing and write statuses
+        # the service refuses.
+        kinds = {True: "separate lists", False: "list statuses"}
+        yield problem(path + ("status_map",), f'"{name}" maps {kinds[_separate_lists(name)]}; {spec.service_type} '
+                                              f'keeps {kinds[_separate_lists(own)]} (its own map is "{own}")')
     elif spec.status_mapping:
         try:
             registries.status_maps.get(name).with_overrides(spec.status_mapping)
         except ValueError as error:
             yield problem(path + (key,), str(error))
+
+
+def _separate_lists(status_map: str) -> bool:
+    return bool(getattr(registries.status_maps.get(status_map), "separate_lists", False))
 
 
 def _step_problems(

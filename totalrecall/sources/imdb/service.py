@@ -65,6 +65,7 @@ class ImdbService(Service):
     title = "IMDb"
     wizard_order = 30
     credential_keys = ("imdb_password",)
+    default_status_map = "imdb"
     capabilities = Capabilities(
         reads=frozenset(DataType),
         writes=frozenset(DataType),

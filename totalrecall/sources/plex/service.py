@@ -57,6 +57,7 @@ class PlexService(Service):
     wizard_order = 40
     credential_keys = ("plex_token", "plex_client_identifier")
     default_normalizer = "plex_half_stars"
+    default_status_map = "plex"
     capabilities = Capabilities(
         reads=frozenset({DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY}),
         writes=frozenset({DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY}),

@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
-from totalrecall import registries
 from totalrecall.config.paths import atomic_write_text, make_private_dir
 from totalrecall.errors import AuthError, ConfigError
 from totalrecall.identity import ItemIndex
@@ -22,7 +21,7 @@ from totalrecall.model import (
     Kind,
 )
 from totalrecall.registries import services
-from totalrecall.resolve.statusmaps import StatusMap
+from totalrecall.resolve.statusmaps import StatusMap, configured_status_map
 from totalrecall.sources.base import Service
 from totalrecall.sources.simkl.api import LOGIN_COMMAND, SimklApi
 from totalrecall.sources.simkl.auth import config_simkl
@@ -49,11 +48,12 @@ _LIBRARY_VERSION = 2  # 2: anime read with full_anime_seasons
 
 
 def _status_map(settings: Any) -> StatusMap:
-    name = str(settings.get("status_map") or "simkl")
     try:
-        return registries.status_maps.get(name).with_overrides(dict(settings.get("status_mapping") or {}))
+        status_map = configured_status_map(settings, SimklService.default_status_map)
     except ValueError as error:
         raise ConfigError(f"config.toml: [simkl] status_mapping: {error}") from None
+    assert status_map is not None  # Simkl always has its statuses
+    return status_map
 
 
 @services.register("simkl")

@@ -98,6 +98,7 @@ class TraktService(TraktComments, Service):
     wizard_order = 10
     credential_keys = ("trakt_access_token", "trakt_refresh_token", "trakt_token_expires_at")
     config_table = "trakt"
+    default_status_map = "trakt"
     capabilities = Capabilities(
         reads=frozenset(DataType),
         writes=frozenset(DataType),
