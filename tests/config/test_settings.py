@@ -474,6 +474,30 @@ def test_trakt_imdb_and_plex_status_mappings_load_when_they_leave_a_list_alone(t
     assert settings.plex.status_mapping == {"watched": "skip"}
 
 
+def test_the_seed_config_with_tables_that_act_runs_config_show_and_validate(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from totalrecall.cli import cli
+
+    text = SEED_CONFIG.replace("[trakt.status_mapping]\n", '[trakt.status_mapping]\nwatchlist = "skip"\n').replace(
+        "[sources.plex.status_mapping]\n", '[sources.plex.status_mapping]\nwatched = "skip"\n').replace(
+        "[sources.imdb.status_mapping]\n", '[sources.imdb.status_mapping]\ncheckins = "watch_history"\n')
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    CredentialStore(tmp_path / "credentials.toml").update(
+        {"trakt_access_token": "t", "simkl_access_token": "s", "imdb_password": "i", "plex_token": "p"})
+    default = Path(__file__).resolve().parents[2] / "pipelines" / "default.yaml"
+    env = {"TOTALRECALL_BASE_PATH": str(tmp_path)}
+    shown = CliRunner().invoke(cli, ["config", "show"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert '[trakt.status_mapping]\nwatchlist = "skip"' in shown.output
+    checked = CliRunner().invoke(cli, ["-q", "validate", "--config", str(default)], env=env)
+    assert checked.exit_code == 0, checked.output
+    effective = CliRunner().invoke(cli, ["-q", "validate", "--effective", str(default)], env=env)
+    assert effective.exit_code == 0, effective.output
+    assert "  status_map: trakt\n  status_mapping:\n    watchlist: skip\n" in effective.output
+    assert "  status_map: plex\n  status_mapping:\n    watched: skip\n" in effective.output
+
+
 @pytest.mark.parametrize(
     ("table", "expected"),
     [
