@@ -31,7 +31,7 @@ from totalrecall.model import DataType  # noqa: E402
 from totalrecall.pipeline.interpreter import Interpreter, RunOptions, RunReport  # noqa: E402
 from totalrecall.pipeline.validate import load_pipeline  # noqa: E402
 from totalrecall.sandbox import fake_simkl  # noqa: E402
-from totalrecall.sandbox.fake_plex import SANDBOX_TOKEN, PlexDiscoverFake, PlexServerFake, PlexTvFake  # noqa: E402
+from totalrecall.sandbox.fake_plex import SANDBOX_TOKEN, PlexDiscoverFake, PlexMetadataFake, PlexServerFake, PlexTvFake  # noqa: E402
 from totalrecall.sandbox.fake_trakt import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, FakeTrakt  # noqa: E402
 from totalrecall.sandbox.fakebase import FakeService, LoggedRequest  # noqa: E402
 
@@ -57,9 +57,10 @@ def fakes(library: synth.Library) -> Iterator[dict[str, list[FakeService]]]:
     plex_doc = synth.plex_library(library.titles["plex"])
     server = PlexServerFake(library=plex_doc, catalogue=cat)
     discover = PlexDiscoverFake(library=plex_doc, catalogue=cat)
+    metadata = PlexMetadataFake(library={}, catalogue=cat, discover=discover)
     started: list[FakeService] = []
     try:
-        for fake in (trakt, simkl, server, discover):
+        for fake in (trakt, simkl, server, discover, metadata):
             fake.time_scale = TIME_SCALE
             started.append(fake.start())
         plex_tv = PlexTvFake(library={}, catalogue=cat, servers=[{
@@ -68,7 +69,7 @@ def fakes(library: synth.Library) -> Iterator[dict[str, list[FakeService]]]:
                              "local": True, "relay": False, "IPv6": False}],
         }])
         started.append(plex_tv.start())
-        yield {"trakt": [trakt], "simkl": [simkl], "plex": [plex_tv, server, discover], "imdb": []}
+        yield {"trakt": [trakt], "simkl": [simkl], "plex": [plex_tv, server, discover, metadata], "imdb": []}
     finally:
         for fake in started:
             fake.stop()
@@ -76,14 +77,14 @@ def fakes(library: synth.Library) -> Iterator[dict[str, list[FakeService]]]:
 
 def write_config(base: Path, running: dict[str, list[FakeService]], exports: Path) -> None:
     trakt, simkl = running["trakt"][0], running["simkl"][0]
-    plex_tv, _server, discover = running["plex"]
+    plex_tv, _server, discover, metadata = running["plex"]
     (base / "config.toml").write_text(
         f'[trakt]\nenabled = true\nclient_id = "{SANDBOX_CLIENT_ID}"\nclient_secret = "{SANDBOX_CLIENT_SECRET}"\n'
         f'api_url = "{trakt.url}"\n\n'
         f'[simkl]\nenabled = true\nclient_id = "{SIMKL_CLIENT}"\napi_url = "{simkl.url}"\n\n'
         f'[sources.imdb]\nenabled = true\ncsv_dir = "{exports}"\n\n'
         f'[sources.plex]\nenabled = true\nserver_url = ""\nplex_tv_url = "{plex_tv.url}"\n'
-        f'discover_url = "{discover.url}"\nmetadata_url = "{discover.url}"\n\n'
+        f'discover_url = "{discover.url}"\nmetadata_url = "{metadata.url}"\n\n'
         '[resolution]\nstrategy = "preference"\nsource_preference = ["trakt", "simkl", "imdb", "plex"]\n'
         'timestamp_tolerance_seconds = 3600\n\n'
         '[sync]\nsync_watchlist = true\nsync_ratings = true\nsync_reviews = false\nsync_watch_history = true\n'
