@@ -9,7 +9,7 @@ import attrs
 import pytest
 import requests
 from plex_helpers import PlexFakes, make_context
-from test_plex_sync import _run, _setup
+from test_plex_sync import _files, _run, _setup
 
 from totalrecall.model import DataType, Ids, Item, Kind, WatchlistEntry
 from totalrecall.sandbox.catalogue import Catalogue, CatalogueEntry, load_catalogue
@@ -183,3 +183,36 @@ def test_the_plex_fakes_take_nothing_from_the_connector() -> None:
         for alias in node.names
     ]
     assert [name for name in imported if name and name.startswith("totalrecall.sources")] == []
+
+
+# -- a metadata provider that knows none of the watchlisted titles ------------------------------------
+
+
+def test_a_metadata_host_that_knows_no_watchlisted_title_fails_plex_instead_of_adding_id_less_titles(
+    plex_fakes: PlexFakes, tmp_path: Path
+) -> None:
+    paths, settings, credentials = _setup(tmp_path, plex_fakes)
+    listed_before = set(plex_fakes.discover.watchlisted())
+    assert listed_before, "the Plex seed needs titles on the watchlist"
+    # As a metadata_url pointed at the wrong Plex host answers: 404 for every title.
+    plex_fakes.metadata.faults.server_error_burst(1000, status=404, path=r"^/library/metadata/[0-9a-f]{24}$")
+    shelf_before = _files(tmp_path, "watchlist")
+    report = _run(paths, settings, credentials)
+    assert "knows none of the" in report.failed["plex"] and plex_fakes.metadata.url in report.failed["plex"]
+    # Plex read nothing it could match, so nothing went anywhere and nothing left the watchlist.
+    assert _files(tmp_path, "watchlist") == shelf_before
+    assert set(plex_fakes.discover.watchlisted()) == listed_before
+    plex_fakes.metadata.faults.clear()
+    again = _run(paths, settings, credentials)
+    assert not again.failed, again.failed
+
+
+def test_one_title_gone_from_the_metadata_provider_keeps_its_plex_guid_and_the_sync_going(
+    plex_fakes: PlexFakes, tmp_path: Path
+) -> None:
+    paths, settings, credentials = _setup(tmp_path, plex_fakes)
+    listed = sorted(plex_fakes.discover.watchlisted())
+    assert len(listed) >= 2, "the Plex seed needs two titles on the watchlist"
+    plex_fakes.metadata.faults.server_error_burst(1000, status=404, path=rf"^/library/metadata/{listed[0]}$")
+    report = _run(paths, settings, credentials)
+    assert not report.failed, report.failed

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from totalrecall.config.paths import atomic_write_text
-from totalrecall.errors import AuthError
+from totalrecall.errors import AuthError, SourceError
 from totalrecall.http import HttpClient, HttpStatusError, RateLimits, check_page
 from totalrecall.model import Ids, Item, Kind, converter
 from totalrecall.sources.plex.account import SERVICE, plex_headers, token_rejected
@@ -132,8 +132,10 @@ class Discover:
             if not page or (total is not None and start >= int(total)):
                 return
 
-    def external_ids(self, meta: Mapping[str, Any]) -> Ids:
-        """The title's ids: its Guid list when the listing has it, else the (remembered) full metadata."""
+    def external_ids(self, meta: Mapping[str, Any]) -> Ids | None:
+        """The title's ids: its Guid list when the listing has it, else the (remembered) full metadata.
+
+        None when the metadata provider does not know the title (404)."""
         guid = str(meta.get("guid") or "")
         if meta.get("Guid"):
             ids = parse_guids(metadata_guids(meta)).own
@@ -146,8 +148,7 @@ class Discover:
             except HttpStatusError as error:
                 if error.status != 404:
                     raise
-                # Gone from the metadata provider: the plex guid alone still identifies it, uncached.
-                return parse_guids(metadata_guids(meta)).own
+                return None
             found = [m for m in full.get("Metadata") or () if isinstance(m, Mapping)]
             ids = parse_guids(metadata_guids(found[0] if found else meta)).own
         if guid and guid not in self.cache.ids:
@@ -157,14 +158,28 @@ class Discover:
 
     def watchlist(self) -> list[DiscoverItem]:
         items = []
+        unknown = 0
         for meta in self._pages():
             kind = kind_of(meta)
             key = str(meta.get("ratingKey") or discover_key(meta.get("guid")) or "")
             if kind not in (Kind.MOVIE, Kind.SHOW) or not key:
                 continue  # collections and external media are not titles
             ids = self.external_ids(meta)
+            if ids is None:
+                # Gone from the metadata provider: the plex guid alone still identifies it, uncached.
+                unknown += 1
+                ids = parse_guids(metadata_guids(meta)).own
             item = Item(kind=kind, ids=ids, title=meta.get("title"), year=meta.get("year"))
             items.append(DiscoverItem(item, key, from_epoch(meta.get("watchlistedAt") or self.watchlisted_at(key))))
+        if unknown and unknown == len(items):
+            # One delisted title is life; every title unknown is a wrong metadata host or a provider
+            # outage. Entries carrying only plex guids would join the resolve as titles of their own:
+            # added to the other services a second time, then "removed" on the next run.
+            raise SourceError(
+                SERVICE,
+                f"the metadata provider at {self.metadata.base_url} knows none of the {unknown} watchlisted "
+                "titles (404 for each); check [sources.plex] metadata_url",
+            )
         listed = {entry.key for entry in items}
         for gone in [key for key in self.cache.added if key not in listed]:
             del self.cache.added[gone]
