@@ -163,17 +163,27 @@ def floor(
         lists = {r.path for r in reads if r.path.startswith("/sync/all-items")}
         batches = sum(_pages(len(result.added), 100) for (target, _dt), result in (report.results.items() if report else ())
                       if target == "simkl" and result.added)
-        return 1 + len(lists) + batches
+        # After writing, one more /sync/activities brings the kept library past the run's own writes, so an
+        # unchanged library costs one call next run.
+        refresh = 1 if batches else 0
+        return 1 + len(lists) + batches + refresh
     if name == "plex":
         listing = sum(1 for r in reads if r.path.endswith("/all") or r.path.endswith("/sections") or "history" in r.path)
-        matches = sum(1 for r in reads if r.path.endswith("/matches"))
+        # One look-up per title to add (`matches?title=tmdb-<id>`); a title it cannot find (no tmdb id, as
+        # IMDb-only titles) needs a Discover search and one metadata read to confirm the hit's ids.
+        # `matches?guid=` is not in the floor: the provider is not documented to answer it.
+        matches = sum(1 for r in reads if r.path.endswith("/matches") and "guid" not in r.query)
+        searches = sum(1 for r in reads if r.path.endswith("/library/search"))
+        lookups = matches + 2 * searches
         # Finding the server through plex.tv (server_url empty): the account's resources + one identity check.
         discovery = 2 if any(r.path.endswith("/resources") for r in reads) else 0
+        # Play history is filtered by the signed-in account: its plex.tv user and the server's /accounts.
+        account = sum(1 for r in reads if r.path.endswith("/api/v2/user") or r.path == "/accounts")
         # Discover's watchlist listing carries neither external ids nor the listed time, and Discover has no
         # batch read (python-plexapi reads them one by one too): the first time a title already on the
         # watchlist is seen, one metadata read and one userState are the minimum; both are cached afterwards.
         first_seen = 0 if not first else 2 * (report.collected.get(("plex", DataType.WATCHLIST), 0) if report else 0)
-        return listing + matches + writes + discovery + first_seen
+        return listing + lookups + writes + discovery + account + first_seen
     return 0
 
 

@@ -88,6 +88,27 @@ def test_the_tmdb_title_form_is_reached_when_the_guid_form_finds_nothing(plex_fa
     assert request.query["type"] == ["movie"] and request.query["title"] == ["tmdb-289"]
 
 
+def test_a_provider_that_missed_by_guid_is_not_asked_by_guid_again_in_the_run(plex_fakes: PlexFakes, tmp_path: Path) -> None:
+    _with_titles(plex_fakes, _OBSCURE)
+    discover = _service(plex_fakes, tmp_path).discover()
+    casablanca = Item(kind=Kind.MOVIE, ids=Ids(imdb="tt0034583", tmdb=289), title="Casablanca", year=1942)
+    obscure = Item(kind=Kind.MOVIE, ids=Ids(imdb="tt7777777", tmdb=123456789), title="Obscure Film", year=2001)
+    assert discover.match(casablanca) == _CASABLANCA_KEY
+    assert discover.match(obscure) == "0123456789abcdef01234567"
+    assert _lookups(plex_fakes) == ["guid", "guid", "tmdb-title", "tmdb-title", "search"]
+
+
+def test_a_provider_that_found_by_guid_keeps_being_asked_by_guid(plex_fakes: PlexFakes, tmp_path: Path) -> None:
+    plex_fakes.metadata.guid_matches = True
+    _with_titles(plex_fakes, _OBSCURE)
+    discover = _service(plex_fakes, tmp_path).discover()
+    casablanca = Item(kind=Kind.MOVIE, ids=Ids(imdb="tt0034583", tmdb=289), title="Casablanca", year=1942)
+    obscure = Item(kind=Kind.MOVIE, ids=Ids(imdb="tt7777777"), title="Obscure Film", year=2001)
+    assert discover.match(casablanca) == _CASABLANCA_KEY
+    assert discover.match(obscure) == "0123456789abcdef01234567"
+    assert _lookups(plex_fakes) == ["guid", "guid"]
+
+
 def test_discover_search_is_reached_when_the_matches_forms_find_nothing(plex_fakes: PlexFakes, tmp_path: Path) -> None:
     _with_titles(plex_fakes, _OBSCURE)
     obscure = Item(kind=Kind.MOVIE, ids=Ids(imdb="tt7777777", tmdb=123456789), title="Obscure Film", year=2001)

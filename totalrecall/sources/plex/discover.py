@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import time
 from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
@@ -28,6 +29,8 @@ from totalrecall.sources.plex.mapping import (
 )
 
 __all__ = ["WATCHLIST_PAGE_SIZE", "DiscoverItem", "Discover"]
+
+log = logging.getLogger(__name__)
 
 WATCHLIST_PAGE_SIZE = 100
 _ID_NAMESPACES = ("imdb", "tmdb", "tvdb")
@@ -94,6 +97,10 @@ class Discover:
         self.discover = HttpClient(SERVICE, discover_url, session, headers=headers, limits=limits)
         self.metadata = HttpClient(SERVICE, metadata_url, session, headers=headers, limits=limits)
         self.cache = _IdCache(id_cache)
+        # Whether this provider answers `matches?guid=`: unknown until a look-up settles it. A provider that
+        # missed by guid where a later form found the title will miss again: asking it costs 1-3 requests
+        # per title for nothing.
+        self._guid_matches: bool | None = None
 
     def _get(self, client: HttpClient, path: str, params: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
         try:
@@ -218,9 +225,16 @@ class Discover:
             remembered = self.cache.matches.get(f"{item.kind.value}:{namespace}:{value}")
             if remembered:
                 return remembered
-        found = self._match_by_guid(item, ids) or self._match_by_tmdb_title(item) or self._match_by_search(item)
-        if found is None:
-            return None
+        found = self._match_by_guid(item, ids) if self._guid_matches is not False else None
+        if found is not None:
+            self._guid_matches = True
+        else:
+            found = self._match_by_tmdb_title(item) or self._match_by_search(item)
+            if found is None:
+                return None
+            if self._guid_matches is None and ids:
+                log.debug("plex: the metadata provider finds no title by guid; later look-ups skip that form")
+                self._guid_matches = False
         key = str(found.get("ratingKey") or discover_key(found.get("guid")) or "")
         if not key:
             return None
