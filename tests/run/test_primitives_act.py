@@ -51,11 +51,14 @@ def test_a_named_normalizer_converts_what_is_read_and_written(workspace) -> None
          "p.yaml:2:38: $.services[0].status_map: trakt's watchlist is a list of its own: it can stand for "
          'watchlist, or "skip" leaves it alone; it cannot stand for watch_history'),
         ("{name: trakt, status_map: simkl}",
-         'p.yaml:2:38: $.services[0].status_map: "simkl" maps list statuses; trakt keeps separate lists (its own '
+         'p.yaml:2:38: $.services[0].status_map: "simkl" maps list statuses; trakt keeps trakt\'s lists (its own '
          'map is "trakt")'),
         ("{name: simkl, status_map: plex}",
-         'p.yaml:2:38: $.services[0].status_map: "plex" maps separate lists; simkl keeps list statuses (its own '
+         'p.yaml:2:38: $.services[0].status_map: "plex" maps plex\'s lists; simkl keeps list statuses (its own '
          'map is "simkl")'),
+        ("{name: trakt, status_map: imdb}",
+         'p.yaml:2:38: $.services[0].status_map: "imdb" maps imdb\'s lists; trakt keeps trakt\'s lists (its own '
+         'map is "trakt")'),
         ("{name: shelf, type: files, status_map: {watchlist: skip}}",
          "p.yaml:2:51: $.services[0].status_map: files has no list statuses to map"),
     ],

@@ -166,12 +166,11 @@ def _status_problems(spec: ServiceSpec, entry: Any, path: tuple[Any, ...], probl
     name = spec.status_map or own
     if name is None or own is None:
         yield problem(path + (key,), f"{spec.service_type} has no list statuses to map")
-    elif _separate_lists(name) != _separate_lists(own):
-        # Simkl's statuses read as Trakt's lists (or the reverse) would match nothing and write statuses
-        # the service refuses.
-        kinds = {True: "separate lists", False: "list statuses"}
-        yield problem(path + ("status_map",), f'"{name}" maps {kinds[_separate_lists(name)]}; {spec.service_type} '
-                                              f'keeps {kinds[_separate_lists(own)]} (its own map is "{own}")')
+    elif name != own and (_separate_lists(name) or _separate_lists(own)):
+        # A map of one service's lists means nothing to another service: Simkl's statuses read as Trakt's
+        # lists would match nothing, and IMDb's "checkins" is no list of Trakt's.
+        yield problem(path + ("status_map",), f'"{name}" maps {_what(name)}; {spec.service_type} keeps '
+                                              f'{_what(own)} (its own map is "{own}")')
     elif spec.status_mapping:
         try:
             registries.status_maps.get(name).with_overrides(spec.status_mapping)
@@ -181,6 +180,10 @@ def _status_problems(spec: ServiceSpec, entry: Any, path: tuple[Any, ...], probl
 
 def _separate_lists(status_map: str) -> bool:
     return bool(getattr(registries.status_maps.get(status_map), "separate_lists", False))
+
+
+def _what(status_map: str) -> str:
+    return f"{status_map}'s lists" if _separate_lists(status_map) else "list statuses"
 
 
 def _step_problems(
