@@ -278,12 +278,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="PlexTraktSync's own venv (created if missing)")
+    parser.add_argument("--only", choices=("plextraktsync", "totalrecall"),
+                        help="run one tool (e.g. TotalRecall again after a change; PlexTraktSync's side takes an hour at 5k)")
     args = parser.parse_args()
-    exe = ensure_venv(args.venv)
     library = synth.build(args.size)
+    results: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="pts-bench-") as folder:
         work = Path(folder)
-        results = {"PlexTraktSync": run_plextraktsync(exe, library, work), "TotalRecall": run_totalrecall(library, work)}
+        if args.only in (None, "plextraktsync"):
+            results["PlexTraktSync"] = run_plextraktsync(ensure_venv(args.venv), library, work)
+        if args.only in (None, "totalrecall"):
+            results["TotalRecall"] = run_totalrecall(library, work)
     print(table(args.size, results))
 
 
