@@ -10,14 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.contexts import files_context
 from support.workspace import run_in as run
 from support.workspace import writes
 
-from totalrecall.config.credentials import CredentialStore
-from totalrecall.config.paths import Paths
 from totalrecall.errors import SourceError
 from totalrecall.model import DataType, HistoryEntry, Ids, Item, Kind, Rating
-from totalrecall.sources.base import ServiceContext
 from totalrecall.sources.letterboxd import (
     IMPORT_COLUMNS,
     MAX_FILE_BYTES,
@@ -31,16 +29,7 @@ OLD, NEW = FIXTURES / "export-2026-11-01", FIXTURES / "export-2026-11-20"
 
 
 def service(tmp_path: Path, export: Path) -> LetterboxdService:
-    paths = Paths(tmp_path / "base")
-    return LetterboxdService(
-        ServiceContext(
-            name="letterboxd",
-            settings={"export": str(export)},
-            credentials=CredentialStore(paths.credentials_file),
-            paths=paths,
-            session_factory=lambda: None,
-        )
-    )
+    return LetterboxdService(files_context(tmp_path / "base", "letterboxd", {"export": str(export)}))
 
 
 def test_reads_the_export_films_only_without_ids(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reliability_undo.undo_helpers import NOW, UndoWorld, changed, imdb_of, movie
+from reliability_undo.undo_helpers import NOW, UndoWorld, imdb_of, movie
 
 from totalrecall.model import DataType
 from totalrecall.sandbox.fake_plex import (
@@ -44,17 +44,7 @@ def test_undo_restores_plex(tmp_path: Path) -> None:
         world.edit("watch_history", lambda rows: [r for r in rows if imdb_of(r) != "tt0133093"]
                    + [{"item": movie("tt0137523"), "watched_at": NOW}])
 
-        before = world.state(DATA_TYPES, CAVEATS)
-        report = world.run()
-        assert report.run_id is not None
-        diff = changed(before, world.state(DATA_TYPES, CAVEATS))
-        assert set(diff) == {"watchlist", "ratings", "watch_history"}, diff
-        assert all(gone and new for gone, new in diff.values()), diff  # each lost one entry and gained one
-
-        undone = world.undo(report.run_id)
-        assert undone.problems == ()
-        assert changed(before, world.state(DATA_TYPES, CAVEATS)) == {}
-        caveats = [caveat for step in undone.steps for caveat in step.caveats]
+        caveats = world.sync_then_undo(DATA_TYPES, CAVEATS)
         assert any("a view count it had before is not restored" in caveat for caveat in caveats), caveats
         assert any("watched again, with the time of the undo" in caveat for caveat in caveats), caveats
     finally:

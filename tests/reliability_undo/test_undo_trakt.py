@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reliability_undo.undo_helpers import NOW, SCALE, UndoWorld, changed, imdb_of, movie
+from reliability_undo.undo_helpers import NOW, SCALE, UndoWorld, imdb_of, movie
 
 from totalrecall.model import DataType
 from totalrecall.sandbox.fake_trakt import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, FakeTrakt
@@ -39,17 +39,7 @@ def test_undo_restores_trakt(tmp_path: Path) -> None:
             {"item": movie("tt0068646"), "text": "An offer you cannot refuse, and a film you cannot stop watching.",
              "created_at": NOW}])
 
-        before = world.state(DATA_TYPES, CAVEATS)
-        report = world.run()
-        assert report.run_id is not None
-        diff = changed(before, world.state(DATA_TYPES, CAVEATS))
-        assert set(diff) == {"watchlist", "ratings", "watch_history", "reviews"}, diff
-        assert all(gone and new for gone, new in diff.values()), diff  # each lost an entry and gained one
-
-        undone = world.undo(report.run_id)
-        assert undone.problems == ()
-        assert changed(before, world.state(DATA_TYPES, CAVEATS)) == {}
-        caveats = [caveat for step in undone.steps for caveat in step.caveats]
+        caveats = world.sync_then_undo(DATA_TYPES, CAVEATS)
         assert any("listed at the time of the undo" in caveat for caveat in caveats)
         assert any("review posted again, dated the time of the undo" in caveat for caveat in caveats), caveats
 

@@ -79,6 +79,20 @@ class UndoWorld:
         return undo_run(run_id, paths, load_settings(paths.config_file, required=True),
                         CredentialStore(paths.credentials_file))
 
+    def sync_then_undo(self, data_types: tuple[DataType, ...], caveats: dict[DataType, tuple[str, ...]]) -> list[str]:
+        """Sync the edited shelf, check each data type lost one entry and gained one, undo, check the service
+        is back as before (but for the caveat fields); the caveats undo listed."""
+        before = self.state(data_types, caveats)
+        report = self.run()
+        assert report.run_id is not None
+        diff = changed(before, self.state(data_types, caveats))
+        assert set(diff) == {data_type.value for data_type in data_types}, diff
+        assert all(gone and new for gone, new in diff.values()), diff  # each lost an entry and gained one
+        undone = self.undo(report.run_id)
+        assert undone.problems == ()
+        assert changed(before, self.state(data_types, caveats)) == {}
+        return [caveat for step in undone.steps for caveat in step.caveats]
+
     # -- the connector's state, read through the connector ---------------------------------------------
 
     def state(self, data_types: tuple[DataType, ...], drop: dict[DataType, tuple[str, ...]],

@@ -9,14 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.contexts import files_context
 from support.workspace import run_in as run
 from support.workspace import writes
 
-from totalrecall.config.credentials import CredentialStore
-from totalrecall.config.paths import Paths
 from totalrecall.errors import SourceError
 from totalrecall.model import DataType, HistoryEntry, Kind, Rating, Review
-from totalrecall.sources.base import ServiceContext
 from totalrecall.sources.trakt_export import FILE_PATTERNS, TraktExportService
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "trakt_export"
@@ -24,16 +22,7 @@ OLD, NEW = FIXTURES / "export-2026-11-01", FIXTURES / "export-2026-11-20"
 
 
 def service(tmp_path: Path, path: Path | str) -> TraktExportService:
-    paths = Paths(tmp_path / "base")
-    return TraktExportService(
-        ServiceContext(
-            name="trakt_export",
-            settings={"path": str(path)},
-            credentials=CredentialStore(paths.credentials_file),
-            paths=paths,
-            session_factory=lambda: None,
-        )
-    )
+    return TraktExportService(files_context(tmp_path / "base", "trakt_export", {"path": str(path)}))
 
 
 def labels(entries: list) -> list[str]:
