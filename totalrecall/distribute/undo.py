@@ -76,9 +76,17 @@ def _reverse(batch: JournalBatch, capabilities: Capabilities) -> UndoStep:
     )
 
 
+# Ratings and reviews hang on a title a service holds as watched: Simkl deletes a movie's rating with its
+# watch, so its connector refuses to take away a watch while a rating is held (would_lose_data). Undo takes
+# away what hangs on a watch before the watch, so that guard meets only ratings the undone run did not write.
+_UNDO_ORDER = (DataType.RATINGS, DataType.REVIEWS, DataType.WATCH_HISTORY, DataType.WATCHLIST)
+
+
 def plan_undo(record: RunRecord, capabilities: Callable[[str], Capabilities]) -> list[UndoStep]:
-    """The reverse of each batch, last batch first, skipping batches that changed nothing."""
+    """The reverse of each batch, skipping batches that changed nothing: ratings and reviews first, then
+    history, then the watchlist; within one data type, last batch first."""
     steps = [_reverse(batch, capabilities(batch.target)) for batch in reversed(record.batches)]
+    steps.sort(key=lambda step: _UNDO_ORDER.index(step.data_type))
     return [step for step in steps if step.adds or step.removals]
 
 
