@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from totalrecall import __version__
-from totalrecall.commandline import RootGroup, RunCommand, SummaryGroup, Verbosity, shown
+from totalrecall.commandline import RootGroup, RunCommand, SummaryGroup, Verbosity, say, shown
 from totalrecall.errors import ConfigError, TotalRecallError
-from totalrecall.logsetup import configure_logging, level_from, log_directives, logger_levels
+from totalrecall.logsetup import configure_logging, log_directives, log_levels
 from totalrecall.observe import attach_observing_commands
 
 if TYPE_CHECKING:
@@ -26,14 +26,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="-v debug, -vv trace (HTTP too).")
-@click.option("-q", "--quiet", is_flag=True, help="Errors only.")
+@click.option("-v", "--verbose", count=True,
+              help="-v TotalRecall's decisions, -vv its HTTP requests too, -vvv the libraries' debug lines too.")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only (no plan, result or progress).")
 @click.version_option(__version__, prog_name="totalrecall")
 def cli(verbose: int, quiet: bool) -> None:
     """Keep watchlist, ratings, reviews and watch history in sync across Trakt, Simkl, IMDb and Plex."""
     Verbosity.level, Verbosity.quiet = verbose, quiet
-    Verbosity.loggers = logger_levels(verbose, quiet)
-    configure_logging(level_from(verbose, quiet), loggers=Verbosity.loggers)
+    Verbosity.log_levels = log_levels(verbose, quiet)
+    configure_logging(Verbosity.log_levels)
     if not (verbose or quiet):
         for problem in log_directives()[2]:
             log.warning("%s", problem)
@@ -164,8 +165,9 @@ def _execute(pipeline_path: Path | None, *, dry_run: str | None, use_cache: str 
     )
     # The plan is printed (stdout) as soon as it is known, before any write; the result after, in its terms.
     report = run_with_progress(lambda: run_pipeline(pipeline_path, options=options, wait=wait),
-                               lambda text: click.echo(shown(text)), Verbosity.level, Verbosity.quiet)
-    click.echo(shown(render_summary(report)))
+                               say, Verbosity.level, Verbosity.quiet)
+    # -q: a failed service was logged as an error already; the summary is the report it leaves out.
+    say(render_summary(report))
     return report
 
 
@@ -179,7 +181,7 @@ def run(pipelines: tuple[Path, ...], **flags: Any) -> None:
     codes = []
     for path in pipelines:
         if len(pipelines) > 1:
-            click.echo(f"== {path}")
+            say(f"== {path}")
         codes.append(_execute(path, **flags).exit_code)
     sys.exit(max(codes))
 
@@ -220,7 +222,7 @@ def sandbox(ctx: click.Context, folder: Path | None, names: str | None, watch_li
     from totalrecall.sandbox.runner import SANDBOX_TIME_SCALE, prepare_sandbox, running_fakes
 
     services = prepare_sandbox(folder, chosen)
-    click.echo(f"sandbox: {folder} ({', '.join(service.name for service in services)})")
+    say(f"sandbox: {folder} ({', '.join(service.name for service in services)})")
     if watch_live:
         from totalrecall.sandbox.watching import watch_sandbox
         sys.exit(watch_sandbox(folder, services, click.echo))
@@ -231,7 +233,7 @@ def sandbox(ctx: click.Context, folder: Path | None, names: str | None, watch_li
     if report.wrote:
         # Only a run that changed something has a second run to show (one that plans nothing).
         again = "totalrecall sandbox" + (f" --path {folder}" if folder != _sandbox_folder(None) else "")
-        click.echo(f"run `{again}` again: the second run plans no changes")
+        say(f"run `{again}` again: the second run plans no changes")
     sys.exit(report.exit_code)
 
 
@@ -308,18 +310,17 @@ def start(schedule: str | None, no_startup_sync: bool, foreground: bool | None) 
         web=settings.web,
     )
     daemon.CronSchedule(options.schedule, options.timezone)  # a bad expression fails here, on the terminal
-    level = logging.getLogger().level
     if foreground if foreground is not None else in_container():
         # stderr for `docker logs`, and the file, so the log outlives the container.
         add_file_logging(paths.log_file)
         sys.exit(daemon.serve(paths, options))
 
     def file_only() -> None:
-        configure_logging(level, stderr=False, loggers=Verbosity.loggers)
+        configure_logging(Verbosity.log_levels or logging.INFO, stderr=False)
         add_file_logging(paths.log_file)
 
     pid = daemon.start_background(paths, options, file_only)
-    click.echo(f"totalrecall daemon started (pid {pid}); log: {paths.log_file}")
+    say(f"totalrecall daemon started (pid {pid}); log: {paths.log_file}")
 
 
 @cli.command()
@@ -331,7 +332,10 @@ def stop(timeout: float) -> None:
     from totalrecall.config.paths import Paths
 
     outcome = daemon.stop_daemon(Paths.from_environment(), timeout=timeout)
-    click.echo(outcome.message, err=outcome.exit_code != 0)
+    if outcome.exit_code:
+        click.echo(shown(outcome.message), err=True)
+    else:
+        say(outcome.message)
     sys.exit(outcome.exit_code)
 
 
@@ -365,18 +369,18 @@ def undo(run_id: str, dry_run: bool, wait: bool) -> None:
     with prepared_run(paths, f"totalrecall undo {run_id}", wait=wait) as (settings, credentials):
         plan = plan_undo_run(run_id, paths, settings, credentials)
         if not plan.steps:
-            click.echo(f"run {run_id} changed nothing that can be undone")
+            say(f"run {run_id} changed nothing that can be undone")
             return
         # Everything, and every change that cannot be exact, is listed before anything is sent.
         for line in plan.describe():
-            click.echo(line)
+            say(line)
         if dry_run:
-            click.echo("dry run: nothing changed")
+            say("dry run: nothing changed")
             return
         report = apply_undo_plan(plan, paths, settings, credentials)
     for problem in report.problems:
-        click.echo(f"could not restore: {problem}", err=True)
-    click.echo(f"undone as run {report.undo_run_id}")
+        click.echo(f"error: could not restore: {shown(problem)}", err=True)
+    say(f"undone as run {report.undo_run_id}")
     if report.problems:
         sys.exit(1)
 

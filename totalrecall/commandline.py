@@ -1,4 +1,5 @@
-"""The root command's machinery: one error handler, -v/-q anywhere, whole one-line command summaries."""
+"""The root command's machinery: one error handler, -v/-q anywhere (and what -q leaves out), whole one-line
+command summaries."""
 
 from __future__ import annotations
 
@@ -9,20 +10,27 @@ from typing import Any
 import click
 
 from totalrecall.errors import TotalRecallError
-from totalrecall.logsetup import TRACE, escape_controls, redact_text
+from totalrecall.logsetup import TRACE, LogLevels, escape_controls, redact_text
 
-__all__ = ["Verbosity", "shown", "SummaryGroup", "RootGroup", "RunCommand"]
+__all__ = ["Verbosity", "say", "shown", "SummaryGroup", "RootGroup", "RunCommand"]
 
 log = logging.getLogger("totalrecall")
 
 
 class Verbosity:
-    """How many -v the root command was given (the error handler shows a traceback only at -vv), and the
-    per-logger levels it configured (the daemon configures its log file with the same)."""
+    """How many -v the root command was given (the error handler shows a traceback only at -vv), whether
+    -q was (a command's report lines are left out: errors only), and the log levels it configured (the
+    daemon configures its log file with the same)."""
 
     level = 0
     quiet = False
-    loggers: dict[str, int] = {}  # noqa: RUF012 - one invocation's state, set once by the root command
+    log_levels: LogLevels | None = None
+
+
+def say(text: str) -> None:
+    """A line of a command's report on stdout (plan, result, what undo did); -q leaves it out."""
+    if not Verbosity.quiet:
+        click.echo(shown(text))
 
 
 def shown(text: str) -> str:

@@ -12,7 +12,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import quote, quote_plus
+
+import attrs
 
 from totalrecall.config.paths import private_file
 from totalrecall.redaction import redact
@@ -27,8 +30,8 @@ __all__ = [
     "RedactingFilter",
     "DailyFileHandler",
     "JsonFormatter",
-    "level_from",
-    "logger_levels",
+    "LogLevels",
+    "log_levels",
     "log_directives",
 ]
 
@@ -46,7 +49,11 @@ _LEVEL_NAMES = {
 }
 
 _secrets: set[str] = set()
-_NOISY = ("urllib3", "requests_cache", "selenium", "charset_normalizer")
+_OWN = "totalrecall"
+# Libraries whose info lines are noise to a user (connection pools, caches, the browser driver, servers):
+# warnings only, their debug lines at -vvv.
+_CHATTY = ("urllib3", "requests_cache", "selenium", "charset_normalizer", "websocket", "uvicorn", "asyncio",
+           "python_multipart", "multipart", "trio", "trio_websocket", "oauthlib", "requests_oauthlib")
 # Loggers given a level by the last configure_logging(), so that the next call can undo what it leaves out.
 _configured_loggers: dict[str, int] = {}
 
@@ -137,24 +144,35 @@ def log_directives(environ: Mapping[str, str] = os.environ) -> tuple[int | None,
     return default, loggers, ignored
 
 
-def level_from(verbosity: int, quiet: bool, environ: Mapping[str, str] = os.environ) -> int:
-    """-q and -v/-vv win over TOTALRECALL_LOG, which wins over RUST_LOG; the default is info. Only a bare
-    level in the variable counts here; named loggers' levels come from `logger_levels`."""
+@attrs.frozen
+class LogLevels:
+    """What -v/-vv/-vvv/-q and TOTALRECALL_LOG ask for: the level of every logger not named (third-party
+    libraries mostly), and the levels of the named ones (TotalRecall's own, the chatty libraries, and every
+    logger an environment directive names)."""
+
+    everything: int
+    named: Mapping[str, int] = attrs.field(factory=dict, converter=lambda levels: MappingProxyType(dict(levels)))
+
+
+def log_levels(verbosity: int, quiet: bool, environ: Mapping[str, str] = os.environ) -> LogLevels:
+    """-q: errors only; -v: TotalRecall's debug lines (its decisions); -vv: its trace too (HTTP requests);
+    -vvv: third-party libraries' debug lines too. Without flags a bare level in TOTALRECALL_LOG (or RUST_LOG)
+    is TotalRecall's (trace as -vv); a directive naming a logger (`urllib3=info`) wins for that logger,
+    whatever the flags say."""
+    default, directives, _ignored = log_directives(environ)
     if quiet:
-        return logging.ERROR
-    if verbosity >= 2:
-        return TRACE
-    if verbosity == 1:
-        return logging.DEBUG
-    default, _loggers, _ignored = log_directives(environ)
-    return logging.INFO if default is None else default
+        own = logging.ERROR
+    elif verbosity:
+        own = logging.DEBUG if verbosity == 1 else TRACE
+    else:
+        own = logging.INFO if default is None else default
+    # Libraries speak at info (warnings for the chatty ones) unless -vvv; below that they only add noise.
+    return _levels(own, TRACE if verbosity >= 3 and not quiet else max(own, logging.INFO), directives)
 
 
-def logger_levels(verbosity: int, quiet: bool, environ: Mapping[str, str] = os.environ) -> dict[str, int]:
-    """Per-logger levels from the environment's directives; none when -v/-vv/-q set the level of everything."""
-    if quiet or verbosity:
-        return {}
-    return log_directives(environ)[1]
+def _levels(own: int, libraries: int, directives: Mapping[str, int]) -> LogLevels:
+    chatty = logging.DEBUG if libraries <= logging.DEBUG else max(libraries, logging.WARNING)
+    return LogLevels(libraries, {_OWN: own, **dict.fromkeys(_CHATTY, chatty), **directives})
 
 
 def json_wanted(environ: Mapping[str, str] = os.environ) -> bool:
@@ -171,18 +189,19 @@ def _prepare(handler: logging.Handler, json_lines: bool | None, date_format: str
 
 
 def configure_logging(
-    level: int,
+    levels: LogLevels | int,
     *,
     json_lines: bool | None = None,
     handler: logging.Handler | None = None,
     stderr: bool = True,
-    loggers: Mapping[str, int] | None = None,
 ) -> None:
-    """Route the `totalrecall` loggers to stderr (or `handler`); HTTP libraries only speak at trace, unless
-    `loggers` (from `logger_levels`: `urllib3=info`) gives a logger a level of its own.
+    """Route every logger to stderr (or `handler`) at `levels` (from `log_levels`); a bare level is
+    TotalRecall's, with libraries at info at the most (at TRACE, their debug lines too).
 
     With `stderr=False` and no handler nothing is attached here; `add_file_logging` adds the daemon's file.
     """
+    if isinstance(levels, int):
+        levels = _levels(levels, levels if levels <= TRACE else max(levels, logging.INFO), {})
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -190,16 +209,14 @@ def configure_logging(
             old.close()
     if handler is not None or stderr:
         root.addHandler(_prepare(handler or logging.StreamHandler(sys.stderr), json_lines, "%H:%M:%S"))
-    root.setLevel(level)
-    noisy_level = logging.DEBUG if level <= TRACE else logging.WARNING
-    for noisy in _NOISY:
-        logging.getLogger(noisy).setLevel(noisy_level)
-    for name in set(_configured_loggers) - set(loggers or {}) - set(_NOISY):
+    root.setLevel(levels.everything)
+    # A logger the last configuration named and this one does not goes back to following the root.
+    for name in set(_configured_loggers) - set(levels.named):
         logging.getLogger(name).setLevel(logging.NOTSET)
-    for name, named_level in (loggers or {}).items():
+    for name, named_level in levels.named.items():
         logging.getLogger(name).setLevel(named_level)
     _configured_loggers.clear()
-    _configured_loggers.update(loggers or {})
+    _configured_loggers.update(levels.named)
 
 
 _ROTATED = re.compile(r"^(?P<stem>.+)\.(?P<day>\d{4}-\d{2}-\d{2})(\.\d+)?$")

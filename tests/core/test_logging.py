@@ -10,29 +10,69 @@ import pytest
 
 from totalrecall.logsetup import (
     TRACE,
+    LogLevels,
     configure_logging,
-    level_from,
     log_directives,
-    logger_levels,
+    log_levels,
     register_secrets,
 )
 
+OWN = "totalrecall.sources.trakt"
+HTTP = "totalrecall.http"
+LIBRARIES = ("urllib3.connectionpool", "requests_cache.session", "selenium.webdriver.remote", "websocket",
+             "uvicorn.error", "some.other.library")
+
+
+_NAMES = ((TRACE, "trace"), (logging.DEBUG, "debug"), (logging.INFO, "info"), (logging.WARNING, "warning"),
+          (logging.ERROR, "error"))
+
+
+def _enabled(levels: LogLevels) -> dict[str, str]:
+    """The lowest level each logger of interest speaks at, once `levels` is configured."""
+    try:
+        configure_logging(levels, handler=logging.NullHandler())
+        return {name: next(word for level, word in _NAMES if logging.getLogger(name).isEnabledFor(level))
+                for name in (OWN, HTTP, *LIBRARIES)}
+    finally:
+        configure_logging(logging.INFO, handler=logging.NullHandler())
+
 
 @pytest.mark.parametrize(
-    ("verbosity", "quiet", "environ", "expected"),
+    ("verbosity", "quiet", "environ", "own", "libraries"),
     [
-        (0, False, {}, logging.INFO),
-        (1, False, {}, logging.DEBUG),
-        (2, False, {}, TRACE),
-        (0, True, {"TOTALRECALL_LOG": "trace"}, logging.ERROR),
-        (0, False, {"TOTALRECALL_LOG": "debug"}, logging.DEBUG),
-        (0, False, {"RUST_LOG": "totalrecall=warn"}, logging.INFO),  # a named logger's level is its own
-        (0, False, {"RUST_LOG": "warn,totalrecall=debug"}, logging.WARNING),
-        (0, False, {"TOTALRECALL_LOG": "error", "RUST_LOG": "debug"}, logging.ERROR),
+        (0, False, {}, "info", "warning"),
+        (1, False, {}, "debug", "warning"),  # -v: TotalRecall's decisions
+        (2, False, {}, "trace", "warning"),  # -vv: its HTTP requests too
+        (3, False, {}, "trace", "debug"),  # -vvv: the libraries' debug lines too
+        (0, True, {}, "error", "error"),
+        (3, True, {}, "error", "error"),
+        (0, True, {"TOTALRECALL_LOG": "trace"}, "error", "error"),  # -q wins over a bare level
+        (0, False, {"TOTALRECALL_LOG": "debug"}, "debug", "warning"),
+        (0, False, {"TOTALRECALL_LOG": "trace"}, "trace", "warning"),  # a bare level is TotalRecall's
+        (0, False, {"TOTALRECALL_LOG": "error", "RUST_LOG": "debug"}, "error", "error"),
+        (1, False, {"TOTALRECALL_LOG": "error"}, "debug", "warning"),  # -v wins over a bare level
     ],
 )
-def test_level_from(verbosity: int, quiet: bool, environ: dict, expected: int) -> None:
-    assert level_from(verbosity, quiet, environ) == expected
+def test_each_verbosity_level(verbosity: int, quiet: bool, environ: dict, own: str, libraries: str) -> None:
+    enabled = _enabled(log_levels(verbosity, quiet, environ))
+    assert enabled[OWN] == enabled[HTTP] == own
+    chatty = {name: enabled[name] for name in LIBRARIES if name != "some.other.library"}
+    assert set(chatty.values()) == {libraries}, chatty
+    # A library not on the chatty list speaks at info at the most; its debug lines too only at -vvv.
+    assert enabled["some.other.library"] == {"debug": "trace", "warning": "info"}.get(libraries, libraries)
+
+
+@pytest.mark.parametrize(
+    ("verbosity", "quiet", "own", "urllib3"),
+    [(0, False, "debug", "info"), (1, False, "debug", "info"), (3, False, "debug", "info"), (0, True, "debug", "info")],
+)
+def test_a_directive_wins_for_the_loggers_it_names_whatever_the_flags(verbosity: int, quiet: bool, own: str,
+                                                                      urllib3: str) -> None:
+    """Regression: -v/-vv/-q dropped TOTALRECALL_LOG's per-logger directives (`urllib3=info`)."""
+    enabled = _enabled(log_levels(verbosity, quiet, {"TOTALRECALL_LOG": "totalrecall=debug,urllib3=info"}))
+    assert enabled[OWN] == own and enabled["urllib3.connectionpool"] == urllib3
+    expected_cache = {0: "warning", 1: "warning", 3: "debug"}[verbosity] if not quiet else "error"
+    assert enabled["requests_cache.session"] == expected_cache  # not named: the flags decide
 
 
 @pytest.mark.parametrize(
@@ -52,15 +92,13 @@ def test_directives_apply_per_logger_not_the_last_level_named() -> None:
     # Regression: "totalrecall=debug,urllib3=info" set everything to info (the last level named).
     environ = {"TOTALRECALL_LOG": "totalrecall=debug,urllib3=info"}
     try:
-        configure_logging(level_from(0, False, environ), handler=logging.NullHandler(),
-                          loggers=logger_levels(0, False, environ))
+        configure_logging(log_levels(0, False, environ), handler=logging.NullHandler())
         assert logging.getLogger("totalrecall.sources.trakt").isEnabledFor(logging.DEBUG)
         assert logging.getLogger("urllib3.connectionpool").isEnabledFor(logging.INFO)
         assert not logging.getLogger("urllib3.connectionpool").isEnabledFor(logging.DEBUG)
         assert not logging.getLogger("requests_cache").isEnabledFor(logging.INFO)  # still quiet: not named
         assert not logging.getLogger("other.library").isEnabledFor(logging.DEBUG)
-        # -v names every level itself: the directives step aside, and a new configuration undoes them.
-        assert logger_levels(1, False, environ) == {}
+        # A new configuration undoes what the last one named and it does not.
         configure_logging(logging.INFO, handler=logging.NullHandler())
         assert not logging.getLogger("totalrecall.sources.trakt").isEnabledFor(logging.DEBUG)
         assert not logging.getLogger("urllib3").isEnabledFor(logging.INFO)

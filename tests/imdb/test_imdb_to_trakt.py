@@ -56,7 +56,7 @@ def test_export_files_reach_trakt_and_unknown_titles_are_excluded_as_not_found(t
             '[resolution]\nsource_preference = ["imdb", "trakt"]\n'
         )
         CredentialStore(base / "credentials.toml").update(token_values(fake.issue_tokens()))
-        result = CliRunner().invoke(cli, ["-q", "sync"], env={"TOTALRECALL_BASE_PATH": str(base)})
+        result = CliRunner().invoke(cli, ["sync"], env={"TOTALRECALL_BASE_PATH": str(base)})
         assert result.exit_code == 0, result.output
 
         # Every rating and watchlist title of the exports that Trakt knows is on Trakt now, ratings as given.
@@ -81,6 +81,6 @@ def test_export_files_reach_trakt_and_unknown_titles_are_excluded_as_not_found(t
 
         # IMDb's export files are never written: a second sync plans nothing for Trakt.
         fake.clear_log()
-        again = CliRunner().invoke(cli, ["-q", "sync"], env={"TOTALRECALL_BASE_PATH": str(base)})
+        again = CliRunner().invoke(cli, ["sync"], env={"TOTALRECALL_BASE_PATH": str(base)})
         assert again.exit_code == 0, again.output
         assert [r for r in fake.requests if r.method != "GET"] == []

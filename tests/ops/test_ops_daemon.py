@@ -50,6 +50,16 @@ def test_start_foreground_runs_syncs_on_a_one_minute_schedule(files_base, monkey
     assert max(fake.waits) <= 60
 
 
+def test_a_quiet_daemon_logs_errors_only(files_base, monkeypatch, fake_time) -> None:
+    start = datetime(2026, 11, 25, 10, 0, 30, tzinfo=UTC)
+    monkeypatch.setattr(daemon.loop, "time_source", fake_time(start, end=start))
+    result = CliRunner().invoke(cli, ["start", "--foreground", "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert (files_base.base / "logs" / "totalrecall.log").read_text() == ""
+    assert files_base.imdb_ids("a") == files_base.imdb_ids("b") == ["tt0068646", "tt0110912"]  # it did sync
+
+
 def test_start_uses_tz_when_config_names_no_zone_and_can_skip_the_startup_sync(
     files_base, monkeypatch, fake_time
 ) -> None:

@@ -1,4 +1,4 @@
-"""Daemon log file rotated by date, JSON lines, levels, and no secret in any record even at -vv."""
+"""Daemon log file rotated by date, JSON lines, levels, and no secret in any record even at -vvv."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import requests
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
 from totalrecall.http import make_cached_session
-from totalrecall.logsetup import TRACE, DailyFileHandler, add_file_logging, configure_logging
+from totalrecall.logsetup import TRACE, DailyFileHandler, add_file_logging, configure_logging, log_levels
 from totalrecall.pipeline.running import register_known_secrets
 
 # Shaped like the real thing: a Trakt bearer token, a Plex token, a password with URL-special characters.
@@ -128,7 +128,7 @@ def test_no_secret_in_any_log_at_trace_including_http_debug(tmp_path: Path, echo
         {"trakt_access_token": TRAKT_TOKEN, "plex_token": PLEX_TOKEN, "imdb_password": IMDB_PASSWORD}
     )
     register_known_secrets(paths)
-    configure_logging(TRACE, json_lines=False)  # -vv: HTTP libraries speak too
+    configure_logging(TRACE, json_lines=False)  # -vvv: HTTP libraries speak too
     add_file_logging(paths.log_file)
     json_file = add_file_logging(tmp_path / "json.log", json_lines=True)
     log = logging.getLogger("totalrecall.test")
@@ -162,10 +162,12 @@ def test_no_secret_in_any_log_at_trace_including_http_debug(tmp_path: Path, echo
         assert "RuntimeError: refresh failed for token" in text, name
 
 
-def test_http_noise_only_at_trace(capsys: pytest.CaptureFixture[str], echo_server: str) -> None:
-    configure_logging(logging.DEBUG)  # -v
-    requests.get(f"{echo_server}/quiet")
-    assert "urllib3" not in capsys.readouterr().err
-    configure_logging(TRACE)  # -vv
+def test_http_library_noise_only_at_the_most_verbose_level(capsys: pytest.CaptureFixture[str],
+                                                           echo_server: str) -> None:
+    for verbosity in (1, 2):  # -v, -vv: TotalRecall's own lines only
+        configure_logging(log_levels(verbosity, False, {}))
+        requests.get(f"{echo_server}/quiet")
+        assert "urllib3" not in capsys.readouterr().err
+    configure_logging(log_levels(3, False, {}))  # -vvv
     requests.get(f"{echo_server}/loud")
     assert "/loud" in capsys.readouterr().err

@@ -128,7 +128,7 @@ def test_verbose_lists_each_planned_change_with_title_and_year_before_the_writes
 
 def test_dry_run_ends_with_the_paths_it_wrote(tmp_path: Path) -> None:
     env = _files_base(tmp_path)
-    result = CliRunner().invoke(cli, ["-q", "sync", "--watchlist", "--dry-run"], env=env)
+    result = CliRunner().invoke(cli, ["sync", "--watchlist", "--dry-run"], env=env)
     assert result.exit_code == 0, result.output
     lines = result.output.rstrip().splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("dry run: nothing written to"))

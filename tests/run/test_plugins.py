@@ -32,7 +32,7 @@ steps:
 def _totalrecall(args: list[str], base: Path, *paths: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TOTALRECALL_BASE_PATH": str(base),
            "PYTHONPATH": os.pathsep.join([*map(str, paths), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "totalrecall", "-q", *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "totalrecall", *args], env=env, capture_output=True,
                           text=True, timeout=600, check=False)
 
 

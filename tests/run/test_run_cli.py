@@ -15,7 +15,7 @@ SHELVES = ["shelf_a", "shelf_b", "shelf_c"]
 
 def _invoke(args: list[str], base: Path | None = None):
     env = {"TOTALRECALL_BASE_PATH": str(base)} if base else {}
-    return CliRunner().invoke(cli, ["-q", *args], env=env, catch_exceptions=False)
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def _fingerprint(folder: Path) -> dict[str, str]:

@@ -17,7 +17,7 @@ WATCHLIST_ONLY = {"sync_ratings": False, "sync_watch_history": False, "sync_revi
 
 
 def _invoke(args: list[str], base: Path):
-    return CliRunner().invoke(cli, ["-q", *args], env={"TOTALRECALL_BASE_PATH": str(base)})
+    return CliRunner().invoke(cli, args, env={"TOTALRECALL_BASE_PATH": str(base)})
 
 
 @pytest.mark.parametrize("flag", ["--dry-run=trak", "--use-cache=trakt,simk"])

@@ -64,11 +64,12 @@ def test_history_and_undo_commands(workspace) -> None:
     env = {"TOTALRECALL_BASE_PATH": str(ws.base)}
     listed = CliRunner().invoke(cli, ["-q", "history"], env=env)
     assert listed.exit_code == 0 and report.run_id in listed.output and "1 added, 0 removed" in listed.output
-    preview = CliRunner().invoke(cli, ["-q", "undo", report.run_id, "--dry-run"], env=env)
+    preview = CliRunner().invoke(cli, ["undo", report.run_id, "--dry-run"], env=env)
     assert preview.exit_code == 0 and "b watchlist: put back 0, take away 1" in preview.output
     assert ws.imdb_ids("b", "watchlist") == ["tt0000001"]
     done = CliRunner().invoke(cli, ["-q", "undo", report.run_id], env=env)
     assert done.exit_code == 0, done.output
+    assert done.output == ""  # -q: errors only
     assert ws.imdb_ids("b", "watchlist") == []
     unknown = CliRunner().invoke(cli, ["-q", "undo", "nope"], env=env)
     assert unknown.exit_code == 2 and '"nope" is not a run id' in unknown.output

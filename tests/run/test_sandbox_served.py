@@ -22,7 +22,7 @@ def _totalrecall(*args: str, base: Path | None = None, timeout: float = 240) -> 
     env = dict(os.environ)
     if base is not None:
         env["TOTALRECALL_BASE_PATH"] = str(base)
-    return subprocess.run([sys.executable, "-m", "totalrecall", "-q", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "totalrecall", *args], capture_output=True, text=True,
                           env=env, timeout=timeout)
 
 

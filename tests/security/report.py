@@ -30,7 +30,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "redirect_https_to_http": ("2", "Redirect an https request to plain http"),
     "files_after_sync_022": (
         "3, acceptance",
-        "`totalrecall sync -vv` (Trakt, Simkl, Plex fakes on free ports) under umask 022, then walk the base path "
+        "`totalrecall sync -vvv` (Trakt, Simkl, Plex fakes on free ports) under umask 022, then walk the base path "
         "and grep every file, sqlite included, for every secret of credentials.toml and config.toml",
     ),
     "files_after_sync_077": ("3, acceptance", "The same under umask 077"),
@@ -79,7 +79,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "response_caps": ("low", "An answer over the size cap, JSON nested 100,000 deep, and a Trakt list whose "
                       "page count never ends"),
     "imdb_password": ("acceptance", "Sync IMDb with Chromium signing in with the password, then with a wrong one; "
-                      "grep every file, the -vv output, the error and `config show --full` for both"),
+                      "grep every file, the -vvv output, the error and `config show --full` for both"),
     "response_cap_streaming": ("low", "An answer with no Content-Length that goes on for 256 MB, against a "
                                "100,000-byte cap"),
     "malformed_records": ("low", "A Trakt watchlist record with `listed_at: 0`; a files library with an id that is "

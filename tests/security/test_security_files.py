@@ -1,5 +1,5 @@
 """Item 3 and the acceptance: after a real sync every file under the base path is 0600, every folder 0700,
-and no secret from credentials.toml or config.toml is anywhere else under it, nor in the -vv output."""
+and no secret from credentials.toml or config.toml is anywhere else under it, nor in the -vvv output (every library's debug lines too)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def _sync(base: Path, umask: int) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TOTALRECALL_BASE_PATH": str(base)}
     env.pop("TOTALRECALL_LOG", None)
     return subprocess.run(
-        [sys.executable, "-m", "totalrecall", "-vv", "sync"], capture_output=True, text=True, env=env,
+        [sys.executable, "-m", "totalrecall", "-vvv", "sync"], capture_output=True, text=True, env=env,
         timeout=600, preexec_fn=lambda: os.umask(umask),
     )
 
@@ -112,7 +112,7 @@ def test_the_imdb_password_stays_in_credentials_toml(tmp_path: Path, findings: F
         "imdb_password",
         "after a sync that signed in to the fake IMDb with Chromium and one IMDb refused (wrong password), "
         "neither password was in any file under the base path but credentials.toml (logs, caches, the saved "
-        "session, sqlite), nor in the -vv output, the error, or `config show --full`",
+        "session, sqlite), nor in the -vvv output, the error, or `config show --full`",
     )
 
 
@@ -138,13 +138,13 @@ def test_sync_leaves_only_private_files_and_no_secret_outside_the_two_files(
     holding.pop("credentials.toml", None)
     assert holding == {}, holding
     output = result.stdout + result.stderr
-    assert "-> 200" in output or "->" in output  # -vv really traced HTTP
+    assert "-> 200" in output or "->" in output  # -vvv really traced HTTP
     assert [s for s in secrets if s in output] == []
     findings.record(
         f"files_after_sync_{umask:03o}",
         f"{sum(1 for p in base.rglob('*') if p.is_file())} files, all 0600; every folder 0700; none of "
         f"{len(secrets)} secrets in any file but config.toml and credentials.toml (sqlite included), nor in "
-        "the -vv output",
+        "the -vvv output",
     )
 
 

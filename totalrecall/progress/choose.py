@@ -33,22 +33,11 @@ class PlanPrinter:
             self.echo(changes)
 
 
-class _PlanOnly(Reporter):
-    """-q: the plan is still printed before the writes; no progress."""
-
-    def __init__(self, printer: PlanPrinter) -> None:
-        self._printer = printer
-
-    def planned(self, plans: Sequence[TargetPlan]) -> None:
-        self._printer(plans)
-
-
 def command_reporter(printer: PlanPrinter, *, quiet: bool = False, terminal: bool | None = None) -> Reporter:
-    """-q: no progress at all (stderr carries errors only; the plan and result are the command's output on
-    stdout). A terminal on stderr gets rich's live display; pipes, CI and JSON logs get a plain progress line
-    every 10 s at most."""
+    """-q: nothing at all (errors only, and those are logged). A terminal on stderr gets rich's live display;
+    pipes, CI and JSON logs get a plain progress line every 10 s at most."""
     if quiet:
-        return _PlanOnly(printer)
+        return Reporter()
     from totalrecall.logsetup import json_wanted
 
     if terminal is None:
@@ -71,6 +60,6 @@ def run_with_progress(run: Callable[[], RunReport], echo: Callable[[str], None],
     printer = PlanPrinter(echo, verbosity >= 1)
     with reporting(command_reporter(printer, quiet=quiet)):
         report = run()
-    if not printer.shown:
+    if not printer.shown and not quiet:
         echo(render_plan(report.plans))
     return report

@@ -79,8 +79,10 @@ class WebhookServer:
     def __init__(self, app_routes: list[BaseRoute], host: str = "127.0.0.1", port: int = 0) -> None:
         import uvicorn
 
-        config = uvicorn.Config(Starlette(routes=app_routes), host=host, port=port, log_level="warning",
-                                access_log=False, lifespan="off")
+        # Through TotalRecall's handlers (redacted, JSON when asked), at the level -v/-vvv gave uvicorn.
+        config = uvicorn.Config(Starlette(routes=app_routes), host=host, port=port, access_log=False,
+                                log_level=logging.getLogger("uvicorn.error").getEffectiveLevel(), lifespan="off",
+                                log_config=None)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="scrobble-webhooks", daemon=True)
 

@@ -38,8 +38,10 @@ class WebServer:
         self.listen = listen
         self.app = build_app(paths, token=token, loopback=listen.loopback, time_scale=time_scale,
                              extra_routes=extra_routes)
-        config = uvicorn.Config(self.app, host=listen.host, port=listen.port, log_level="warning",
-                                access_log=False, lifespan="off", server_header=False, log_config=None)
+        # uvicorn sets its loggers' level itself: the one -v/-vvv/TOTALRECALL_LOG gave them (debug at -vvv).
+        config = uvicorn.Config(self.app, host=listen.host, port=listen.port,
+                                log_level=logging.getLogger("uvicorn.error").getEffectiveLevel(), access_log=False,
+                                lifespan="off", server_header=False, log_config=None)
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
