@@ -114,3 +114,13 @@ def test_requests_are_paced_ahead_of_one_post_and_ten_gets_a_second(fake: FakeSi
     slack = 0.9 * scale
     assert gets[10] - gets[0] >= slack and gets[11] - gets[1] >= slack  # no 11 reads within one second
     assert all(later - earlier >= slack for earlier, later in zip(posts, posts[1:], strict=False))
+
+
+def test_user_settings_answer_as_the_blueprint_with_a_token(fake: FakeSimkl) -> None:
+    answer = requests.post(fake.url + "/users/settings", headers=HEADERS, timeout=5)
+    assert answer.status_code == 200
+    assert set(answer.json()) == {"user", "account", "connections"}
+    assert answer.json()["user"]["name"] == "sandbox"
+    assert set(answer.json()["account"]) == {"id", "timezone", "type"}
+    no_token = requests.post(fake.url + "/users/settings", headers={"simkl-api-key": CLIENT_ID}, timeout=5)
+    assert no_token.status_code == 401 and no_token.json()["error"] == "user_token_failed"

@@ -85,7 +85,8 @@ def test_info_lists_version_files_accounts_schedule_and_logs(synced: Path) -> No
     text = _status_like(synced, "info")
     assert text.startswith("totalrecall ") and f"base path: {synced}" in text
     assert "config.toml" in text and "credentials.toml" in text and "mode 600" in text
-    assert "trakt (trakt): signed in as sandbox" in text and "simkl (simkl): ready" in text
+    assert "trakt (trakt): signed in as sandbox" in text
+    assert "simkl (simkl): signed in as sandbox (account 1, free)" in text  # a live call, as for Trakt
     assert "schedule: 0 */6 * * *" in text and "logs: " in text and "totalrecall.log" in text
     secrets = CredentialStore(synced / "credentials.toml")
     assert str(secrets.get("trakt_access_token")) not in text

@@ -63,6 +63,10 @@ def _anime_entry(franchise: Mapping[str, Any], season: Mapping[str, Any]) -> Cat
     return show
 
 
+# The signed-in user of /users/settings ("sandbox", as on the Trakt fake).
+_SANDBOX_ACCOUNT = {"id": 1, "name": "sandbox", "joined_at": "2025-01-01T00:00:00Z", "timezone": "UTC", "type": "free"}
+
+
 def _blank_activities() -> dict[str, Any]:
     return {
         "all": None,
@@ -134,6 +138,7 @@ class FakeSimkl(SimklScrobbleRoutes, FakeService):
             "last_stamp": 0,
             "activities": _blank_activities(),
             "library": {list_type: {} for list_type in _LIST_TYPES},
+            "account": dict(_SANDBOX_ACCOUNT),
         }
 
     def expired_token_response(self, request: FakeRequest) -> FakeResponse:
@@ -296,6 +301,18 @@ class FakeSimkl(SimklScrobbleRoutes, FakeService):
             self.save_state()
 
     # -- reads ------------------------------------------------------------------------------------------
+
+    @route("POST", r"/users/settings/?")
+    def user_settings(self, request: FakeRequest) -> dict[str, Any]:
+        """The blueprint's "Receive settings": POST, with the token; the user, the account, connections."""
+        self._user(request)
+        account = {**_SANDBOX_ACCOUNT, **(self.state.get("account") or {})}  # a state file from before it
+        return {
+            "user": {"name": account["name"], "joined_at": account["joined_at"], "gender": "", "avatar": "",
+                     "bio": "", "loc": "", "age": ""},
+            "account": {"id": account["id"], "timezone": account["timezone"], "type": account["type"]},
+            "connections": {"facebook": False},
+        }
 
     @route("GET", r"/sync/activities/?")
     @route("POST", r"/sync/activities/?")
@@ -829,6 +846,7 @@ def library_state(document: Mapping[str, Any], clock: float | None = None) -> di
         clock=(lambda: clock) if clock is not None else time.time,
     )
     fake.state["pin_auto"] = dict(document.get("pin_auto") or {})
+    fake.state["account"] = {**_SANDBOX_ACCOUNT, **(document.get("account") or {})}
     _apply_items(fake, list(document.get("items") or []))
     return fake.state
 

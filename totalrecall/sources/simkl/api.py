@@ -131,6 +131,13 @@ class SimklApi:
         path = f"/sync/ratings/{list_type}"
         return self._records(self._call("POST", path, params={"date_from": date_from}), path, list_type)
 
+    def user_settings(self) -> dict[str, Any]:
+        """The signed-in user and account; the blueprint documents this read as POST /users/settings."""
+        body = self._call("POST", "/users/settings")
+        if not isinstance(body, dict):
+            raise SourceError(self.service, "answered /users/settings with something that is not an object")
+        return body
+
     def _records(self, body: Any, path: str, list_type: str) -> list[dict[str, Any]]:
         if body is None:
             return []

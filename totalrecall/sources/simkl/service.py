@@ -118,6 +118,15 @@ class SimklService(SimklWrites, Service):
             )
         return self._api
 
+    def account(self) -> list[str]:
+        """For `totalrecall info`: the signed-in user (a live call to /users/settings)."""
+        answer = self.api.user_settings()
+        user = answer.get("user") if isinstance(answer.get("user"), dict) else {}
+        account = answer.get("account") if isinstance(answer.get("account"), dict) else {}
+        facts = [str(value) for value in (f"account {account.get('id')}" if account.get("id") else None,
+                                          account.get("type")) if value]
+        return [f"signed in as {user.get('name') or '?'}" + (f" ({', '.join(facts)})" if facts else "")]
+
     @property
     def _library_path(self) -> Path:
         return self.context.paths.collect_dir(self.context.name) / _LIBRARY_FILE
