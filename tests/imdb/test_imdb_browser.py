@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from totalrecall import progress
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
 from totalrecall.config.settings import load_settings
@@ -95,6 +96,26 @@ def test_reads_all_four_data_types(imdb: ImdbService, base: Path) -> None:
     # The downloaded exports are kept where DESIGN §2 says.
     kept = sorted(p.name for p in (base / "data" / "cache" / "csv" / "imdb").iterdir())
     assert kept == ["checkins.csv", "ratings.csv", "watchlist.csv"]
+
+
+class _PagesSeen(progress.Reporter):
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def collect_started(self, service: str, data_type: DataType) -> None:
+        self.events.append(("started", service))
+
+    def page_read(self, service: str, total: int | None) -> None:
+        self.events.append(("page", service))
+
+
+def test_a_collect_reports_each_page_it_reads_as_progress(imdb: ImdbService) -> None:
+    """Regression: only the export wait showed; the pages read (the list, the exports page) showed nothing."""
+    with progress.reporting(_PagesSeen()) as seen:
+        seen.collect_started("imdb", DataType.WATCHLIST)
+        imdb.read(DataType.WATCHLIST)
+    pages = [event for event in seen.events if event == ("page", "imdb")]
+    assert len(pages) >= 2, seen.events  # at least the exports page and the list page
 
 
 def test_writes_each_confirmed_on_the_fake(imdb: ImdbService, fake: FakeImdb, base: Path) -> None:

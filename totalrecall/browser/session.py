@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 
 import attrs
 
+from totalrecall import progress
 from totalrecall.browser.chromium import (
     CHROMIUM_FLAGS,
     PROFILE_PREFIX,
@@ -209,6 +210,9 @@ class BrowserSession:
             self.log.warning("%s: %s; retry %d/%d in %.3f s", self.service, problem, retry + 1, self.max_retries, delay)
             time.sleep(delay)
         self.stop_at_captcha()
+        # A page loaded counts as a page read, as an HTTP read does: a collect's progress shows it (no total:
+        # a site has no page count); outside a collect the reporter leaves it out.
+        progress.current().page_read(self.service, None)
 
     def _load(self, path: str, page: str) -> str | None:
         """Load once; why the page is unusable (server error, network error page), or None."""

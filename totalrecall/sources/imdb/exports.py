@@ -295,7 +295,7 @@ def request_and_download(
             if attempt == 0:  # a wait of minutes is announced, never silent
                 log.info("IMDb is preparing the %s export; checking every %s, up to %s", list_name,
                          _duration(poll_seconds), _duration(poll_seconds * max_polls))
-            progress.current().waiting("imdb", poll_seconds, f"IMDb's {list_name} export")
+            progress.current().waiting(session.service, poll_seconds, f"IMDb's {list_name} export")
             time.sleep(poll_seconds)
     raise SourceError(
         "imdb", f"the {list_name} export was not ready after {max_polls} checks of the exports page; try again later"
