@@ -63,12 +63,30 @@ def _own_secrets() -> Iterator[None]:
     logsetup._secrets.update(kept)  # noqa: SLF001
 
 
+def _loggers() -> dict[str, logging.Logger]:
+    return {name: logger for name, logger in logging.Logger.manager.loggerDict.items()
+            if isinstance(logger, logging.Logger)}
+
+
+def _logger_levels() -> dict[str, int]:
+    return {name: logger.level for name, logger in _loggers().items()}
+
+
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
-    """Commands configure the root logger (level, handlers); each test starts from the same logging."""
+    """Commands configure the root logger (level, handlers) and named loggers' levels (`totalrecall`, the
+    chatty libraries, TOTALRECALL_LOG's); each test starts from the same logging."""
+    from totalrecall import logsetup
+
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
+    levels = _logger_levels()
+    configured = dict(logsetup._configured_loggers)  # noqa: SLF001 - what the next configure_logging undoes
     yield
+    for name, logger in _loggers().items():
+        logger.setLevel(levels.get(name, logging.NOTSET))
+    logsetup._configured_loggers.clear()  # noqa: SLF001
+    logsetup._configured_loggers.update(configured)  # noqa: SLF001
     for handler in list(root.handlers):
         if handler not in handlers:
             root.removeHandler(handler)

@@ -73,11 +73,14 @@ class Tally:
         return reading
 
     def page(self, service: str, total: int | None) -> Reading | None:
+        """The reading a page read by `service` belongs to; None outside a collect (a read while writing:
+        Simkl's activities after its writes, IMDb's pages while it writes) so that no finished row changes."""
         reading = self.reading_now.get(service)
-        if reading is not None and not reading.done:
-            reading.pages += 1
-            if total:
-                reading.total = max(total, reading.pages)
+        if reading is None or reading.done:
+            return None
+        reading.pages += 1
+        if total:
+            reading.total = max(total, reading.pages)
         return reading
 
     def finish_reading(self, service: str, data_type: DataType, count: int | None) -> Reading:
