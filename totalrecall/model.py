@@ -113,7 +113,14 @@ MATCH_NAMESPACES = ("imdb", "tmdb", "tvdb", "trakt", "simkl", "plex", "mal", "an
 
 @attrs.frozen
 class Ids:
-    """External ids of one title; any may be missing."""
+    """External ids of one title; any may be missing.
+
+    The namespaces are what the services declare (`Service.id_namespaces`; a test holds the two equal), yet
+    written out here as fields: every title read is structured and merged through this class, and a fixed
+    slotted attrs class is what lets cattrs generate straight-line structuring code and keeps an id an
+    attribute read, where a mapping built from the registry would cost a dict per title and lose the types.
+    A service that brings a new namespace adds its field here, in the same change.
+    """
 
     imdb: str | None = attrs.field(default=None, converter=_imdb_id)
     tmdb: int | None = attrs.field(default=None, converter=_optional_int)

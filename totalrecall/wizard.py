@@ -14,8 +14,8 @@ from croniter import croniter
 from totalrecall import registries
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import Paths
+from totalrecall.config.servicetables import service_tables
 from totalrecall.config.settings import (
-    BUILTIN_SERVICES,
     BUILTIN_STRATEGIES,
     SYNC_SWITCHES,
     ServiceInstance,
@@ -56,13 +56,9 @@ _DATA_TYPES = (
 )
 
 
-def _section(settings: Settings, name: str) -> Any:
-    return getattr(settings, name)
-
-
 def _with_enabled(settings: Settings, name: str, enabled: bool) -> Settings:
-    if name in BUILTIN_SERVICES:
-        return attrs.evolve(settings, **{name: attrs.evolve(_section(settings, name), enabled=enabled)})
+    if name in settings.sections:
+        return settings.with_section(name, attrs.evolve(settings.section(name), enabled=enabled))
     instances = dict(settings.instances)
     instances[name] = attrs.evolve(instances[name], enabled=enabled)
     return attrs.evolve(settings, instances=instances)
@@ -79,9 +75,7 @@ def _preference_of_enabled(settings: Settings) -> Settings:
 
 def wizard_services() -> list[tuple[str, str]]:
     """(name, title) of each service with a section of its own in config.toml, in the order each declares."""
-    registries.load_all()
-    builtin = [registries.services.get(name) for name in BUILTIN_SERVICES if name in registries.services]
-    return [(service.name, service.title or service.name) for service in sorted(builtin, key=lambda s: s.wizard_order)]
+    return [(table.name, registries.services.get(table.name).title or table.name) for table in service_tables()]
 
 
 def logged_in_key(name: str) -> str | None:
@@ -169,7 +163,7 @@ class _Wizard:
     # -- services ------------------------------------------------------------------------------------
 
     def builtin_service(self, name: str, title: str) -> None:
-        section = _section(self.settings, name)
+        section = self.settings.section(name)
         if not click.confirm(f"Sync with {title}?", default=section.enabled):
             self.settings = _with_enabled(self.settings, name, False)
             self.outcomes.skipped(name)

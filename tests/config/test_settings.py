@@ -117,16 +117,16 @@ def test_missing_file_when_required_says_how_to_fix(tmp_path: Path) -> None:
 def test_full_config_is_read(tmp_path: Path) -> None:
     settings = _load(tmp_path, FULL)
     assert settings.enabled_services() == ["trakt", "simkl", "imdb", "plex", "shelf_a"]
-    assert settings.trakt.api_url == "http://127.0.0.1:9001"
-    assert settings.simkl.status_mapping == {"watching": "watchlist"}
-    assert (settings.imdb.no_sandbox, settings.imdb.headless, settings.imdb.csv_dir) == (
+    assert settings.section("trakt").api_url == "http://127.0.0.1:9001"
+    assert settings.section("simkl").status_mapping == {"watching": "watchlist"}
+    assert (settings.section("imdb").no_sandbox, settings.section("imdb").headless, settings.section("imdb").csv_dir) == (
         True,
         False,
         "/exports",
     )
-    assert (settings.imdb.watchlist_csv, settings.imdb.checkins_csv, settings.imdb.ratings_csv) == (
+    assert (settings.section("imdb").watchlist_csv, settings.section("imdb").checkins_csv, settings.section("imdb").ratings_csv) == (
         "1f0e2d3c-watchlist-uuid.csv", "/downloads/8a7b6c5d.CSV", "")
-    assert settings.plex.libraries == ["Movies", "TV Shows"]
+    assert settings.section("plex").libraries == ["Movies", "TV Shows"]
     assert settings.resolution.strategy == "newest"
     assert settings.resolution.ratings_strategy == "merge"
     assert settings.resolution.source_preference == ["trakt", "plex", "imdb", "simkl", "shelf_a"]
@@ -351,7 +351,7 @@ def test_one_enabled_service_needs_no_preference(tmp_path: Path) -> None:
 
 
 def test_builtin_source_may_state_its_own_type(tmp_path: Path) -> None:
-    assert _load(tmp_path, '[sources.imdb]\ntype = "imdb"\nenabled = true\n').imdb.enabled is True
+    assert _load(tmp_path, '[sources.imdb]\ntype = "imdb"\nenabled = true\n').section("imdb").enabled is True
     problems = _problems(tmp_path, '[sources.imdb]\ntype = "plex"\n')
     assert problems == ['config.toml: [sources.imdb] type: must be "imdb" (or left out), got "plex"']
 
@@ -461,7 +461,7 @@ def test_the_seed_programs_documented_config_loads(tmp_path: Path) -> None:
     # Regression: [trakt.status_mapping] and [sources.imdb|plex.status_mapping] were "unknown key" (exit 2).
     settings = _load(tmp_path, SEED_CONFIG, environ={})
     assert settings.enabled_services() == ["trakt", "simkl", "imdb", "plex"]
-    assert settings.trakt.status_mapping == settings.imdb.status_mapping == settings.plex.status_mapping == {}
+    assert settings.section("trakt").status_mapping == settings.section("imdb").status_mapping == settings.section("plex").status_mapping == {}
 
 
 def test_trakt_imdb_and_plex_status_mappings_load_when_they_leave_a_list_alone(tmp_path: Path) -> None:
@@ -469,9 +469,9 @@ def test_trakt_imdb_and_plex_status_mappings_load_when_they_leave_a_list_alone(t
               '[sources.imdb.status_mapping]\ncheck_ins = "none"\n[sources.plex.status_mapping]\nwatched = "skip"\n')
     settings = _load(tmp_path, SEED_CONFIG.replace("[trakt.status_mapping]\n", "").replace(
         "[sources.imdb.status_mapping]\n", "").replace("[sources.plex.status_mapping]\n", "") + tables, environ={})
-    assert settings.trakt.status_mapping == {"watchlist": "skip", "watch_history": "watch_history"}
-    assert settings.imdb.status_mapping == {"check_ins": "none"}
-    assert settings.plex.status_mapping == {"watched": "skip"}
+    assert settings.section("trakt").status_mapping == {"watchlist": "skip", "watch_history": "watch_history"}
+    assert settings.section("imdb").status_mapping == {"check_ins": "none"}
+    assert settings.section("plex").status_mapping == {"watched": "skip"}
 
 
 def test_the_seed_config_with_tables_that_act_runs_config_show_and_validate(tmp_path: Path) -> None:
@@ -527,7 +527,7 @@ def test_status_mapping_tables_are_checked_through_the_status_map(tmp_path: Path
     path = tmp_path / "config.toml"
     path.write_text(table)
     if not expected:
-        assert load_settings(path, environ=ENV).simkl.status_mapping == {"watching": "watchlist", "hold": "skip"}
+        assert load_settings(path, environ=ENV).section("simkl").status_mapping == {"watching": "watchlist", "hold": "skip"}
         return
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ=ENV)

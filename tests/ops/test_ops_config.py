@@ -86,7 +86,7 @@ def test_wizard_skips_a_service_whose_connector_is_absent(base: Path, monkeypatc
     assert result.exit_code == 1, result.output  # asked for, not set up: the summary says so
     assert "Trakt: this installation has no Trakt connector; skipping it" in result.output
     assert "  trakt: failed: this installation has no Trakt connector" in result.output
-    assert load_settings(base / "config.toml").trakt.enabled is False
+    assert load_settings(base / "config.toml").section("trakt").enabled is False
 
 
 def _fake_login(calls: list[list[str]]) -> click.Command:
@@ -117,7 +117,7 @@ def test_wizard_prints_the_trakt_vip_note_then_runs_the_login(base: Path, monkey
     assert "Trakt API apps need VIP" in output
     assert output.index("Trakt API apps need VIP") < output.index("Trakt client id") < output.index("Logged in to Trakt")
     settings = load_settings(base / "config.toml")
-    assert settings.trakt.enabled and settings.trakt.client_id == "my-client-id"
+    assert settings.section("trakt").enabled and settings.section("trakt").client_id == "my-client-id"
     assert CredentialStore(base / "credentials.toml").get("trakt_access_token") == "token-from-the-device-flow"
     assert "my-client-secret" not in output  # hidden input, and config show masks it
 
@@ -137,14 +137,14 @@ def test_wizard_asks_before_logging_in_again_and_disables_after_a_failed_login(
     assert "Plex stays disabled, as before this step; log in later with `totalrecall config plex`." in result.output
     assert "  plex: failed: the login command stopped (exit 1)" in result.output
     assert result.output.rstrip().endswith("next: `totalrecall config plex`, then `totalrecall sync --dry-run`")
-    assert load_settings(base / "config.toml").plex.enabled is False
+    assert load_settings(base / "config.toml").section("plex").enabled is False
 
     CredentialStore(base / "credentials.toml").set("plex_token", "already-there-token")
     answers = _answers("n", "n", "n", "y", "n", "", "", "", "", "", "", "", "")
     result = CliRunner().invoke(cli, ["config"], input=answers)
     assert result.exit_code == 0, result.output
     assert "Plex is already logged in; log in again?" in result.output
-    assert load_settings(base / "config.toml").plex.enabled is True
+    assert load_settings(base / "config.toml").section("plex").enabled is True
 
 
 def test_config_sync_flags(base: Path) -> None:

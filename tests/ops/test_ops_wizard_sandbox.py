@@ -271,9 +271,9 @@ def test_every_login_command_in_every_order_keeps_config_loadable(
         assert settings.resolution.source_preference == list(order[:step])
         assert config.stat().st_mode & 0o777 == 0o600  # it holds the client secret
     settings = load_settings(config, required=True)
-    assert (settings.trakt.api_url, settings.simkl.api_url, settings.plex.plex_tv_url) == (
+    assert (settings.section("trakt").api_url, settings.section("simkl").api_url, settings.section("plex").plex_tv_url) == (
         fakes.trakt.url, fakes.simkl.url, fakes.plex_tv.url)
-    assert settings.imdb.username == "login-order@example.com"
+    assert settings.section("imdb").username == "login-order@example.com"
     credentials = CredentialStore(base / "credentials.toml")
     assert credentials.get("trakt_access_token") in fakes.trakt.state["tokens"]
     assert credentials.get("simkl_access_token") in fakes.simkl.state["tokens"]

@@ -102,7 +102,7 @@ def test_config_trakt_runs_the_device_flow(tmp_path: Path) -> None:
         assert saved.get("trakt_refresh_token") in fake.state["refresh_tokens"]
         assert saved.get("trakt_token_expires_at", "").endswith("Z")
         assert [r.status for r in fake.requests_matching("POST", "/oauth/device/token")] == [400, 400, 200]
-        assert load_settings(tmp_path / "config.toml").trakt.client_id == SANDBOX_CLIENT_ID
+        assert load_settings(tmp_path / "config.toml").section("trakt").client_id == SANDBOX_CLIENT_ID
 
 
 def test_config_trakt_reports_each_device_outcome(tmp_path: Path) -> None:

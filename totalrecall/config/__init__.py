@@ -3,17 +3,13 @@
 from totalrecall.config.credentials import SECRET_KEYS, CredentialStore, is_secret, mask
 from totalrecall.config.paths import Paths, atomic_write_text, base_path, in_container
 from totalrecall.config.settings import (
-    BUILTIN_SERVICES,
     BUILTIN_STRATEGIES,
-    ImdbSettings,
-    PlexSettings,
     ResolutionSettings,
     SchedulerSettings,
     ServiceInstance,
+    ServiceSection,
     Settings,
-    SimklSettings,
     SyncSettings,
-    TraktSettings,
     defaults,
     load_settings,
     parse_settings,
@@ -22,20 +18,16 @@ from totalrecall.config.settings import (
 )
 
 __all__ = [
-    "BUILTIN_SERVICES",
     "BUILTIN_STRATEGIES",
     "SECRET_KEYS",
     "CredentialStore",
-    "ImdbSettings",
     "Paths",
-    "PlexSettings",
     "ResolutionSettings",
     "SchedulerSettings",
     "ServiceInstance",
+    "ServiceSection",
     "Settings",
-    "SimklSettings",
     "SyncSettings",
-    "TraktSettings",
     "atomic_write_text",
     "base_path",
     "defaults",

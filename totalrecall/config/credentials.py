@@ -10,10 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
-from totalrecall.config.paths import atomic_write_text
-from totalrecall.config.settings import toml_error_position
+from totalrecall.config.tomlio import toml_error_position, write_toml
 from totalrecall.errors import ConfigError
 from totalrecall.model import format_time, parse_time, utc
 from totalrecall.redaction import mask
@@ -172,7 +169,7 @@ class CredentialStore:
             exists = self.path.exists()
             if changed == current and (not exists or _mode(self.path) == CREDENTIALS_MODE):
                 return
-            atomic_write_text(self.path, tomli_w.dumps(changed), mode=CREDENTIALS_MODE)
+            write_toml(self.path, changed, mode=CREDENTIALS_MODE)
             self._values, self._stamp = changed, None
 
 

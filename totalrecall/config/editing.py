@@ -7,25 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
+from totalrecall.config.document import Settings
 from totalrecall.config.parsing import parse_settings
-from totalrecall.config.paths import atomic_write_text, make_private_dir
-from totalrecall.config.sections import Settings
-from totalrecall.config.tomlio import CONFIG_MODE
+from totalrecall.config.paths import make_private_dir
+from totalrecall.config.servicetables import config_table
+from totalrecall.config.tomlio import write_toml
 from totalrecall.errors import ConfigError
 
 __all__ = ["config_table", "enable_after_login"]
-
-
-def config_table(service: str) -> tuple[str, ...]:
-    """Where `service`'s settings live in config.toml: ("trakt",) or ("sources", "imdb"). Each service
-    class says so itself (Service.config_table); a service not registered lives under [sources.<name>]."""
-    from totalrecall import registries
-
-    registries.load_all()
-    declared = registries.services.get(service).config_table if service in registries.services.names() else ""
-    return tuple((declared or f"sources.{service}").split("."))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -79,5 +68,5 @@ def enable_after_login(path: Path, service: str, changes: Mapping[str, Any] | No
     resolution["source_preference"] = preference
     settings = parse_settings(document)  # raises, naming the problem, before anything is written
     make_private_dir(path.parent)
-    atomic_write_text(path, tomli_w.dumps(document), mode=CONFIG_MODE)
+    write_toml(path, document)
     return settings

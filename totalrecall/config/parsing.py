@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import logging
 import os
 import re
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Union, get_args, get_origin
-from urllib.parse import urlsplit
 
 import attrs
-from croniter import croniter
 
 from totalrecall import registries
+from totalrecall.config.checks import CHECK, InvalidSetting, default_timezone, show
 from totalrecall.config.converter import converter
-from totalrecall.config.sections import (
-    BUILTIN_SERVICES,
-    BUILTIN_STRATEGIES,
-    ImdbSettings,
-    PlexSettings,
-    ResolutionSettings,
-    SchedulerSettings,
-    ScrobbleSettings,
-    ServiceInstance,
-    Settings,
-    SimklSettings,
-    SyncSettings,
-    TraktSettings,
-    default_timezone,
-    is_time_zone,
-)
+from totalrecall.config.document import ServiceInstance, Settings
+from totalrecall.config.general import ResolutionSettings, SchedulerSettings, ScrobbleSettings, SyncSettings
+from totalrecall.config.servicesection import ServiceSection
+from totalrecall.config.servicetables import ServiceTable, section_class, service_tables
 from totalrecall.config.web import WebSettings, parse_listen, web_problem
 from totalrecall.errors import ConfigError
 
@@ -41,20 +26,10 @@ __all__ = ["parse_settings"]
 log = logging.getLogger("totalrecall.config")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_LEVEL = ("trakt", "simkl", "sources", "resolution", "sync", "scheduler", "scrobble", "web")
+# The tables that belong to no service; each service with a table of its own adds its table's first key.
+_GENERAL = ("sources", "resolution", "sync", "scheduler", "scrobble", "web")
 # Values of these keys are never echoed in a message, so a pasted secret does not end up in a log.
 _SECRET_SETTINGS = frozenset({"client_secret", "token"})
-
-
-class _Invalid(ValueError):
-    """A value of the right type that is still wrong; the message follows `section key: `."""
-
-
-def _show(value: Any) -> str:
-    """A value as it would be written in TOML, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _describe(annotation: Any) -> str:
@@ -68,119 +43,6 @@ def _describe(annotation: Any) -> str:
     return {bool: "true or false", str: "a string", int: "an integer", float: "a number"}.get(
         annotation, str(annotation)
     )
-
-
-def _url(value: str) -> str:
-    parts = urlsplit(value)
-    if value and (parts.scheme not in ("http", "https") or not parts.netloc):
-        raise _Invalid(f"must be an http:// or https:// URL, got {_show(value)}")
-    if parts.scheme == "http" and not _loopback(parts.hostname or "") and value not in _WARNED_URLS:
-        _WARNED_URLS.add(value)
-        log.warning("config.toml: %s is plain http:// to another machine: tokens cross the network in clear; "
-                    "use https:// where the service offers it", _show(value))
-    return value
-
-
-_WARNED_URLS: set[str] = set()
-
-
-def _loopback(host: str) -> bool:
-    """Whether `host` is this machine (the sandbox, a local proxy), where plain http stays on the host."""
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _strategy(value: str | None) -> str | None:
-    if value is None:
-        return None
-    name = value.lower()
-    known = sorted({*BUILTIN_STRATEGIES, *registries.strategies.names()})
-    if name not in known:
-        raise _Invalid(f'"{value}" is not a known strategy; known: {", ".join(known)}')
-    return name
-
-
-def _non_negative(unit: str) -> Callable[[int], int]:
-    def check(value: int) -> int:
-        if value < 0:
-            raise _Invalid(f"must be 0 or more {unit}, got {value}")
-        return value
-
-    return check
-
-
-def _older_than_days(value: int | None) -> int | None:
-    if value is not None and value < 0:
-        raise _Invalid(f"must be 0 (off) or more days, got {value}")
-    return value or None
-
-
-def _share(value: float) -> float:
-    if not 0 <= value <= 1:
-        raise _Invalid(f"must be between 0 and 1, got {value:g}")
-    return float(value)
-
-
-def _schedule(value: str) -> str:
-    if not croniter.is_valid(value):
-        raise _Invalid(f'"{value}" is not a valid cron expression')
-    return value
-
-
-def _timezone(value: str) -> str:
-    if not is_time_zone(value):
-        raise _Invalid(f'"{value}" is not a known time zone (an IANA name such as "Europe/Berlin")')
-    return value
-
-
-def _csv_file(value: str) -> str:
-    if value and not value.lower().endswith(".csv"):
-        raise _Invalid(f"must name an IMDb export file (.csv), got {_show(value)}")
-    return value
-
-
-def _percent(value: float) -> float:
-    if not 0 < value <= 100:
-        raise _Invalid(f"must be a percentage above 0 and at most 100, got {_show(value)}")
-    return value
-
-
-def _lowercase_names(value: list[str]) -> list[str]:
-    return [name.lower() for name in value]
-
-
-def _listen(value: str) -> str:
-    try:
-        parse_listen(value)
-    except ConfigError as error:
-        raise _Invalid(error.message.removeprefix("[web] listen: ")) from None
-    return value
-
-
-_URL_FIELDS = ("api_url", "site_url", "server_url", "plex_tv_url", "discover_url", "metadata_url")
-_CHECKS: dict[tuple[type, str], Callable[[Any], Any]] = {
-    **{
-        (cls, key): _url
-        for cls in (TraktSettings, SimklSettings, ImdbSettings, PlexSettings)
-        for key in _URL_FIELDS
-    },
-    **{(ImdbSettings, key): _csv_file for key in ("watchlist_csv", "checkins_csv", "ratings_csv")},
-    (ResolutionSettings, "strategy"): _strategy,
-    (ResolutionSettings, "ratings_strategy"): _strategy,
-    (ResolutionSettings, "watchlist_strategy"): _strategy,
-    (ResolutionSettings, "source_preference"): _lowercase_names,
-    (ResolutionSettings, "timestamp_tolerance_seconds"): _non_negative("seconds"),
-    (SyncSettings, "remove_watchlist_items_older_than_days"): _older_than_days,
-    (SyncSettings, "max_removal_share"): _share,
-    (SchedulerSettings, "schedule"): _schedule,
-    (SchedulerSettings, "timezone"): _timezone,
-    (ScrobbleSettings, "threshold"): _percent,
-    (WebSettings, "listen"): _listen,
-}
 
 
 class _Problems:
@@ -202,41 +64,53 @@ def _table(raw: Any, section: str, problems: _Problems) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        problems.add(section, None, f"must be a table, got {_show(raw)}")
+        problems.add(section, None, f"must be a table, got {show(raw)}")
         return {}
     return raw
+
+
+def _typed(cls: type[Any], table: Mapping[str, Any], section: str, problems: _Problems,
+           *, keep_unknown: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the keys `cls` declares, typed and checked; the other keys as given). Key by key, so every bad key
+    is reported, not only the first; an unknown key is a problem unless `keep_unknown`."""
+    attrs.resolve_types(cls)  # a service's section may use postponed annotations; cheap once resolved
+    fields = attrs.fields_dict(cls)
+    values: dict[str, Any] = {}
+    others: dict[str, Any] = {}
+    for key, value in table.items():
+        field = fields.get(key)
+        if field is None:
+            if keep_unknown:
+                others[key] = value
+            else:
+                problems.add(section, key, "unknown key")
+            continue
+        try:
+            typed = converter.structure(value, field.type)
+        except Exception:
+            shown = "" if key in _SECRET_SETTINGS else f", got {show(value)}"
+            problems.add(section, key, f"must be {_describe(field.type)}{shown}")
+            continue
+        check = field.metadata.get(CHECK)
+        try:
+            values[key] = check(typed) if check is not None else typed
+        except InvalidSetting as invalid:
+            problems.add(section, key, str(invalid))
+    return values, others
 
 
 def _section(
     cls: type[Any], raw: Any, section: str, problems: _Problems, fallback: Mapping[str, Any] | None = None
 ) -> Any:
-    """Structures one section key by key, so every bad key is reported, not only the first."""
-    table = _table(raw, section, problems)
-    fields = {field.name: field for field in attrs.fields(cls)}
-    values: dict[str, Any] = dict(fallback or {})
-    for key, value in table.items():
-        field = fields.get(key)
-        if field is None:
-            problems.add(section, key, "unknown key")
-            continue
-        try:
-            typed = converter.structure(value, field.type)
-        except Exception:
-            shown = "" if key in _SECRET_SETTINGS else f", got {_show(value)}"
-            problems.add(section, key, f"must be {_describe(field.type)}{shown}")
-            continue
-        check = _CHECKS.get((cls, key))
-        try:
-            values[key] = check(typed) if check is not None else typed
-        except _Invalid as invalid:
-            problems.add(section, key, str(invalid))
-    return cls(**values)
+    """One section of a declared class, defaults filled in; every bad or unknown key is a problem."""
+    values, _ = _typed(cls, _table(raw, section, problems), section, problems)
+    return cls(**{**(fallback or {}), **values})
 
 
 def _instance(name: str, raw: Any, known_types: list[str], problems: _Problems) -> ServiceInstance | None:
     section = f"sources.{name}"
     if not isinstance(raw, dict):
-        problems.add(section, None, f"must be a table, got {_show(raw)}")
+        problems.add(section, None, f"must be a table, got {show(raw)}")
         return None
     table = raw
     if not _NAME.match(name):
@@ -251,46 +125,53 @@ def _instance(name: str, raw: Any, known_types: list[str], problems: _Problems) 
         valid = False
     elif not isinstance(kind, str) or kind not in known_types:
         problems.add(
-            section, "type", f"{_show(kind)} is not a registered service; known: {', '.join(known_types)}"
+            section, "type", f"{show(kind)} is not a registered service; known: {', '.join(known_types)}"
         )
         valid = False
     if not isinstance(enabled, bool):
-        problems.add(section, "enabled", f"must be true or false, got {_show(enabled)}")
+        problems.add(section, "enabled", f"must be true or false, got {show(enabled)}")
         valid = False
     if not valid:
         return None
-    options = {key: value for key, value in table.items() if key not in ("type", "enabled")}
-    return ServiceInstance(name=name, type=kind, enabled=enabled, options=options)
+    # The keys its type's section declares are checked; others stay as given, for connectors that take
+    # options a pipeline may also pass (an instance section was always open to them).
+    given = {key: value for key, value in table.items() if key not in ("type", "enabled")}
+    declared, others = _typed(section_class(kind), given, section, problems, keep_unknown=True)
+    return ServiceInstance(name=name, type=kind, enabled=enabled, options={**declared, **others})
 
 
-def _builtin_source(name: str, sources: Mapping[str, Any], problems: _Problems) -> Any:
-    """The [sources.imdb|plex] table; `type = "<its own name>"` is allowed, as in a generic section."""
-    raw = sources.get(name)
-    if not isinstance(raw, dict) or "type" not in raw:
+def _own_table(table: ServiceTable, document: Mapping[str, Any], problems: _Problems) -> Any:
+    """The raw table of a service with a table of its own; under [sources], `type = "<its own name>"` is
+    allowed, as in a generic section."""
+    raw: Any = document
+    for key in table.table:
+        raw = raw.get(key) if isinstance(raw, dict) else None
+    if table.table[0] != "sources" or not isinstance(raw, dict) or "type" not in raw:
         return raw
-    if raw["type"] != name:
-        problems.add(f"sources.{name}", "type", f'must be "{name}" (or left out), got {_show(raw["type"])}')
+    if raw["type"] != table.name:
+        problems.add(table.dotted, "type", f'must be "{table.name}" (or left out), got {show(raw["type"])}')
     return {key: value for key, value in raw.items() if key != "type"}
 
 
-_SECTION = {"trakt": "trakt", "simkl": "simkl", "imdb": "sources.imdb", "plex": "sources.plex"}
-
-
-def _check_status_mappings(settings: Settings, problems: _Problems) -> None:
+def _check_status_mappings(settings: Settings, tables: list[ServiceTable], problems: _Problems) -> None:
     """`[<service>.status_mapping]` re-points the statuses (Simkl) or lists (Trakt, IMDb, Plex) of the
     service's registered status map, the same primitive a pipeline's `status_map` goes through; each key is
     checked on its own so every bad one is named."""
-    for name, section in _SECTION.items():
-        mapping = getattr(settings, name).status_mapping
+    for table in tables:
+        mapping = settings.section(table.name).status_mapping
         if not mapping:
             continue  # the original program's documented config.toml holds these tables empty
-        registries.load_all()
-        status_map = registries.status_maps.get(registries.services.get(name).default_status_map or name)
+        name = registries.services.get(table.name).default_status_map or table.name
+        where = f"{table.dotted}.status_mapping"
+        if name not in registries.status_maps:
+            problems.add(where, None, f"{table.name} keeps no lists or statuses to map; leave the table empty")
+            continue
+        status_map = registries.status_maps.get(name)
         for status, target in mapping.items():
             try:
                 status_map.with_overrides({status: target})
             except ValueError as error:
-                problems.add(f"{section}.status_mapping", status, str(error))
+                problems.add(where, status, str(error))
 
 
 # Warnings already given in this process: `sync` reads config.toml more than once, the user hears it once.
@@ -334,12 +215,11 @@ def _check_preference(settings: Settings, problems: _Problems, stated: bool) -> 
         )
 
 
-def _known_service_types(service_types: Iterable[str] | None) -> list[str]:
+def _known_service_types(tables: list[ServiceTable], service_types: Iterable[str] | None) -> list[str]:
     if service_types is None:
-        registries.load_all()
         service_types = registries.services.names()
-    # The built-in four count even before their connectors have registered.
-    return sorted({*BUILTIN_SERVICES, *service_types})
+    # Services with a table of their own count as types too (`[sources.x] type = "plex"`).
+    return sorted({*(table.name for table in tables), *service_types})
 
 
 def _check_web(settings: Settings, problems: _Problems) -> None:
@@ -365,31 +245,31 @@ def parse_settings(
     `source` names the file in every message (load_settings gives its full path).
     """
     problems = _Problems(source)
+    tables = service_tables()
+    own_top_level = {table.table[0]: table for table in tables if len(table.table) == 1}
     for key, value in document.items():
-        if key not in _TOP_LEVEL:
+        if key not in _GENERAL and key not in own_top_level:
             problems.top(f"[{key}]" if isinstance(value, dict) else key, "unknown section or key")
 
-    trakt = _section(TraktSettings, document.get("trakt"), "trakt", problems)
-    simkl = _section(SimklSettings, document.get("simkl"), "simkl", problems)
+    sections: dict[str, ServiceSection] = {
+        table.name: _section(table.section, _own_table(table, document, problems), table.dotted, problems)
+        for table in tables
+    }
     sources = _table(document.get("sources"), "sources", problems)
-    imdb = _section(ImdbSettings, _builtin_source("imdb", sources, problems), "sources.imdb", problems)
-    plex = _section(PlexSettings, _builtin_source("plex", sources, problems), "sources.plex", problems)
-    known_types = _known_service_types(service_types)
+    own_in_sources = {table.table[1] for table in tables if table.table[0] == "sources" and len(table.table) == 2}
+    known_types = _known_service_types(tables, service_types)
     instances: dict[str, ServiceInstance] = {}
     for name in sorted(sources):
-        if name in ("imdb", "plex"):
+        if name in own_in_sources:
             continue
-        if name in ("trakt", "simkl"):
+        if name in own_top_level:
             problems.add(f"sources.{name}", None, f"{name} is configured in [{name}], not under [sources]")
             continue
         instance = _instance(name, sources[name], known_types, problems)
         if instance is not None:
             instances[name] = instance
     settings = Settings(
-        trakt=trakt,
-        simkl=simkl,
-        imdb=imdb,
-        plex=plex,
+        sections=sections,
         resolution=_section(ResolutionSettings, document.get("resolution"), "resolution", problems),
         sync=_section(SyncSettings, document.get("sync"), "sync", problems),
         scheduler=_section(
@@ -403,7 +283,7 @@ def parse_settings(
         instances=instances,
         web=_section(WebSettings, document.get("web"), "web", problems),
     )
-    _check_status_mappings(settings, problems)
+    _check_status_mappings(settings, tables, problems)
     stated = bool(settings.resolution.source_preference)
     settings = _without_disabled(settings, problems)
     _check_preference(settings, problems, stated)

@@ -1,28 +1,25 @@
-"""config.toml: typed settings, validated with every problem located by section and key.
+"""The one import for config.toml's callers: the typed Settings, loading, saving and the switches.
 
-One import for callers; the rooms are `sections` (the typed sections and their defaults), `converter`
-(strict value conversion), `parsing` (document to Settings, problems located) and `tomlio` (the file).
+Where each piece lives: `general` (the sections no service owns), `servicesection` (the base each service's
+own section extends, declared in its package), `servicetables` (the services asked of the registry),
+`document` (Settings), `checks` and `converter` (values), `parsing` (document to Settings) and `tomlio` (files).
 """
 
 from __future__ import annotations
 
+from totalrecall.config.checks import default_timezone, is_time_zone
 from totalrecall.config.converter import converter
-from totalrecall.config.parsing import parse_settings
-from totalrecall.config.sections import (
-    BUILTIN_SERVICES,
+from totalrecall.config.document import ServiceInstance, Settings
+from totalrecall.config.general import (
     BUILTIN_STRATEGIES,
     SYNC_SWITCHES,
-    ImdbSettings,
-    PlexSettings,
     ResolutionSettings,
     SchedulerSettings,
     ScrobbleSettings,
-    ServiceInstance,
-    Settings,
-    SimklSettings,
     SyncSettings,
-    TraktSettings,
 )
+from totalrecall.config.parsing import parse_settings
+from totalrecall.config.servicesection import ClientAppSection, ServiceSection, section_default
 from totalrecall.config.tomlio import (
     CONFIG_MODE,
     defaults,
@@ -30,28 +27,30 @@ from totalrecall.config.tomlio import (
     save_settings,
     to_toml,
     toml_error_position,
+    write_toml,
 )
 
 __all__ = [
-    "BUILTIN_SERVICES",
     "BUILTIN_STRATEGIES",
     "CONFIG_MODE",
     "SYNC_SWITCHES",
-    "TraktSettings",
-    "SimklSettings",
-    "ImdbSettings",
-    "PlexSettings",
+    "ClientAppSection",
     "ResolutionSettings",
     "SyncSettings",
     "SchedulerSettings",
     "ScrobbleSettings",
     "ServiceInstance",
+    "ServiceSection",
     "Settings",
     "converter",
+    "default_timezone",
     "defaults",
+    "is_time_zone",
     "load_settings",
     "parse_settings",
+    "section_default",
     "to_toml",
     "save_settings",
     "toml_error_position",
+    "write_toml",
 ]

@@ -11,13 +11,18 @@ from typing import Any
 
 import tomli_w
 
+from totalrecall.config.checks import default_timezone
 from totalrecall.config.converter import converter
+from totalrecall.config.document import Settings
+from totalrecall.config.general import SchedulerSettings, ScrobbleSettings
 from totalrecall.config.parsing import parse_settings
 from totalrecall.config.paths import atomic_write_text
-from totalrecall.config.sections import SchedulerSettings, ScrobbleSettings, Settings, default_timezone
+from totalrecall.config.servicetables import service_tables
 from totalrecall.errors import ConfigError
 
-__all__ = ["CONFIG_MODE", "defaults", "load_settings", "save_settings", "to_toml", "toml_error_position"]
+__all__ = [
+    "CONFIG_MODE", "defaults", "load_settings", "save_settings", "to_toml", "toml_error_position", "write_toml",
+]
 
 CONFIG_MODE = 0o600  # config.toml holds OAuth client secrets
 
@@ -66,7 +71,11 @@ def load_settings(
 
 
 def defaults(environ: Mapping[str, str] = os.environ) -> Settings:
-    return Settings(scheduler=SchedulerSettings(timezone=default_timezone(environ)))
+    """What a missing config.toml means: every service with a table of its own there, switched off."""
+    return Settings(
+        sections={table.name: table.section() for table in service_tables()},
+        scheduler=SchedulerSettings(timezone=default_timezone(environ)),
+    )
 
 
 def _plain(section: Any) -> dict[str, Any]:
@@ -76,17 +85,20 @@ def _plain(section: Any) -> dict[str, Any]:
 
 def to_toml(settings: Settings) -> str:
     """config.toml text that loads back into equal settings."""
-    sources: dict[str, Any] = {"imdb": _plain(settings.imdb), "plex": _plain(settings.plex)}
+    document: dict[str, Any] = {}
+    for table in service_tables():
+        if table.name in settings.sections:
+            *parents, name = table.table
+            holder = document
+            for key in parents:
+                holder = holder.setdefault(key, {})
+            holder[name] = _plain(settings.sections[table.name])
+    sources = document.setdefault("sources", {})
     for name in sorted(settings.instances):
         sources[name] = settings.service_options(name)
-    document = {
-        "trakt": _plain(settings.trakt),
-        "simkl": _plain(settings.simkl),
-        "sources": sources,
-        "resolution": _plain(settings.resolution),
-        "sync": _plain(settings.sync),
-        "scheduler": _plain(settings.scheduler),
-    }
+    document.update(
+        resolution=_plain(settings.resolution), sync=_plain(settings.sync), scheduler=_plain(settings.scheduler)
+    )
     if settings.scrobble != ScrobbleSettings():
         document["scrobble"] = _plain(settings.scrobble)
     return "# TotalRecall settings; secrets and tokens live in credentials.toml\n\n" + tomli_w.dumps(document)
@@ -94,3 +106,8 @@ def to_toml(settings: Settings) -> str:
 
 def save_settings(path: Path, settings: Settings) -> None:
     atomic_write_text(Path(path), to_toml(settings), mode=CONFIG_MODE)
+
+
+def write_toml(path: Path, document: Mapping[str, Any], mode: int = CONFIG_MODE) -> None:
+    """`document` as TOML, replacing `path` atomically (never half-written) with `mode` (0600: secrets)."""
+    atomic_write_text(Path(path), tomli_w.dumps(dict(document)), mode=mode)

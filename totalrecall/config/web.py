@@ -6,6 +6,7 @@ import ipaddress
 
 import attrs
 
+from totalrecall.config.checks import InvalidSetting, setting
 from totalrecall.errors import ConfigError
 
 __all__ = ["WebSettings", "Listen", "parse_listen", "check_web_settings", "web_problem", "DEFAULT_LISTEN"]
@@ -13,10 +14,18 @@ __all__ = ["WebSettings", "Listen", "parse_listen", "check_web_settings", "web_p
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
 
+def _listen(value: str) -> str:
+    try:
+        parse_listen(value)
+    except ConfigError as error:
+        raise InvalidSetting(error.message.removeprefix("[web] listen: ")) from None
+    return value
+
+
 @attrs.frozen
 class WebSettings:
     enabled: bool = False
-    listen: str = DEFAULT_LISTEN
+    listen: str = setting(DEFAULT_LISTEN, check=_listen)
     token: str | None = None
 
 

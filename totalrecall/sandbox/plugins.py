@@ -62,11 +62,21 @@ class SandboxService(abc.ABC):
 sandbox_services: Registry[type[SandboxService]] = Registry("sandbox service")
 
 
+def _import_declared_fakes() -> None:
+    """Import the sandbox module each registered service names (`Service.sandbox_module`); each registers
+    its fakes here, so the sandbox keeps no list of services (a plugin service may bring its own)."""
+    import importlib
+
+    from totalrecall import registries
+
+    registries.load_all()
+    for module in sorted({service.sandbox_module for _, service in registries.services.items() if service.sandbox_module}):
+        importlib.import_module(module)
+
+
 def load_sandbox_services(names: Iterable[str] | None = None) -> list[SandboxService]:
     """The named sandbox services (an unknown name fails listing the known ones), else the default set."""
-    from totalrecall.discovery import import_submodules
-
-    import_submodules("totalrecall.sandbox.libraries")
+    _import_declared_fakes()
     if names is None:
         chosen = [cls() for _, cls in sandbox_services.items() if cls.default]
     else:

@@ -12,7 +12,7 @@ import tomli_w
 
 from totalrecall.config.credentials import CredentialStore
 from totalrecall.config.paths import atomic_write_text, make_private_dir
-from totalrecall.config.settings import BUILTIN_SERVICES
+from totalrecall.config.servicetables import service_tables
 from totalrecall.errors import ConfigError
 from totalrecall.sandbox.fakebase import FakeService
 from totalrecall.sandbox.plugins import SandboxService, load_sandbox_services, sandbox_port
@@ -38,8 +38,10 @@ def sandbox_config(folder: Path, services: list[SandboxService]) -> dict[str, An
     config: dict[str, Any] = {}
     for service in services:
         _merge(config, service.config(folder))
-    # Services with a top-level table ([trakt], [simkl]) first, then [sources.*] by name.
-    names = [*[n for n in BUILTIN_SERVICES if n in config], *sorted(config.get("sources", {}))]
+    # Services with a top-level table ([trakt], [simkl]) first, in the order they declare, then [sources.*]
+    # by name.
+    top_level = [table.name for table in service_tables() if len(table.table) == 1 and table.name in config]
+    names = [*top_level, *sorted(config.get("sources", {}))]
     enabled = []
     for name in names:
         section = config.get(name) or config.get("sources", {}).get(name, {})

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
+from totalrecall.config.servicesection import ServiceSection
 from totalrecall.errors import SourceError
 from totalrecall.model import Capabilities, DataType, Entry
 
@@ -205,8 +206,16 @@ class Service(abc.ABC):
     capabilities: ClassVar[Capabilities]
     login_command: ClassVar[str] = ""
     # How the service describes itself to config.toml, the wizard and `config show`, so none of them lists
-    # services by hand. Where its settings live, dotted: "trakt" for [trakt]; "" for [sources.<name>].
+    # services by hand. Where its one account's settings live, dotted ("trakt" for [trakt], "sources.imdb");
+    # "" for a service set up by any number of [sources.<name>] sections naming it as their `type`.
     config_table: ClassVar[str] = ""
+    # Its typed config.toml section with every default (base URLs live there and nowhere else).
+    settings_section: ClassVar[type[ServiceSection]] = ServiceSection
+    # The model.Ids namespaces it reads and writes (a test holds their union equal to Ids' fields).
+    id_namespaces: ClassVar[tuple[str, ...]] = ()
+    # The module of totalrecall/sandbox/libraries that registers its sandbox fakes and sample library;
+    # named, not imported, so a connector never loads the sandbox.
+    sandbox_module: ClassVar[str] = ""
     # Its name as people write it ("Trakt"), and where its login comes in the wizard (lower first).
     title: ClassVar[str] = ""
     wizard_order: ClassVar[int] = 100

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from totalrecall.config.paths import atomic_write_text, make_private_dir
+from totalrecall.config.servicesection import ServiceSection
 from totalrecall.errors import SourceError
 from totalrecall.identity import ItemIndex
 from totalrecall.model import (
@@ -40,6 +41,14 @@ def _entry_key(entry: Entry) -> tuple[Any, ...]:
     return ()
 
 
+@attrs.frozen
+class FilesSettings(ServiceSection):
+    """A [sources.<name>] section of `type = "files"`."""
+
+    # The folder of the library; a relative path is taken from the base path.
+    path: str = ""
+
+
 @services.register("files")
 class FilesService(Service):
     """A library kept as plain JSON files; used for backups and by the sandbox.
@@ -54,6 +63,8 @@ class FilesService(Service):
         history=HistoryGranularity.PLAYS,
     )
     login_command = ""
+    settings_section = FilesSettings
+    sandbox_module = "totalrecall.sandbox.libraries.shelves"
 
     @property
     def folder(self) -> Path:

@@ -11,8 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from totalrecall.config.credentials import timestamp_key
 from totalrecall.config.paths import atomic_write_text, make_private_dir
+from totalrecall.config.servicesection import ServiceSection
 from totalrecall.errors import SourceError
 from totalrecall.identity import YEAR_SLACK, normalize_title
 from totalrecall.model import (
@@ -229,6 +232,13 @@ def _csv_files(stem: str, rows: Sequence[Mapping[str, str]]) -> list[tuple[str, 
     return [(f"{stem}-{number}.csv", render(chunk)) for number, chunk in enumerate(chunks, start=1)]
 
 
+@attrs.frozen
+class LetterboxdSettings(ServiceSection):
+    """[sources.letterboxd]: `export` is the export ZIP, its folder, or a folder of exports."""
+
+    export: str = ""
+
+
 @services.register("letterboxd")
 class LetterboxdService(Service):
     """Letterboxd, which has no API and forbids automation: its export is read, import files are written.
@@ -257,6 +267,9 @@ class LetterboxdService(Service):
     )
     login_command = ""
     default_normalizer = "letterboxd_stars"
+    settings_section = LetterboxdSettings
+    id_namespaces = ("imdb", "tmdb")
+    sandbox_module = "totalrecall.sandbox.libraries.exports"
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)

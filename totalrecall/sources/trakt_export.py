@@ -9,6 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
+from totalrecall.config.servicesection import ServiceSection
 from totalrecall.errors import SourceError
 from totalrecall.model import (
     Capabilities,
@@ -184,6 +187,13 @@ def read_export(service: str, export: Export, data_type: DataType, normalizer: N
     return entries
 
 
+@attrs.frozen
+class TraktExportSettings(ServiceSection):
+    """[sources.trakt_export]: `path` is Trakt's data-export ZIP, its folder, or a folder of exports."""
+
+    path: str = ""
+
+
 @services.register("trakt_export")
 class TraktExportService(Service):
     """Trakt read from its data export: watch history (plays with times), ratings, watchlist, comments.
@@ -200,6 +210,9 @@ class TraktExportService(Service):
         note={data_type: "read-only: Trakt's data export" for data_type in DataType},
     )
     login_command = ""
+    settings_section = TraktExportSettings
+    id_namespaces = ("trakt", "slug", "imdb", "tmdb", "tvdb")
+    sandbox_module = "totalrecall.sandbox.libraries.exports"
 
     def __init__(self, context: Any) -> None:
         super().__init__(context)

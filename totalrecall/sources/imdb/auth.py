@@ -135,7 +135,7 @@ def _configure(username: str | None, password_stdin: bool) -> None:
     if not password_stdin and not click.confirm("Do you sign in to IMDb with an email and password?", default=True):
         click.echo("Then " + EXPORT_FILE_HINT + ".")
         return
-    username = username or click.prompt("IMDb email", default=settings.imdb.username or None)
+    username = username or click.prompt("IMDb email", default=settings.section("imdb").username or None)
     if password_stdin:
         password = click.get_text_stream("stdin").readline().rstrip("\r\n")
     else:

@@ -14,8 +14,9 @@ from totalrecall.browser import (
     chromium_processes,
     quit_all_sessions,
 )
-from totalrecall.config.sections import ImdbSettings, section_default
+from totalrecall.config.servicesection import section_default
 from totalrecall.sources.imdb import selectors as sel
+from totalrecall.sources.imdb.settings import ImdbSettings
 
 __all__ = [
     "INSTALL_HINT",

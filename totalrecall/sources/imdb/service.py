@@ -30,6 +30,7 @@ from totalrecall.sources.imdb.auth import PASSWORD_KEY, CookieJar, config_imdb, 
 from totalrecall.sources.imdb.browser import ImdbBrowser, browser_missing
 from totalrecall.sources.imdb.csvmode import FILE_KEYS, ExportFolder
 from totalrecall.sources.imdb.reviews import read_reviews, user_id
+from totalrecall.sources.imdb.settings import ImdbSettings
 
 __all__ = ["ImdbService", "LIST_LIMIT"]
 
@@ -66,6 +67,10 @@ class ImdbService(Service):
     wizard_order = 30
     credential_keys = ("imdb_password",)
     default_status_map = "imdb"
+    config_table = "sources.imdb"
+    settings_section = ImdbSettings
+    id_namespaces = ("imdb",)
+    sandbox_module = "totalrecall.sandbox.libraries.imdb"
     capabilities = Capabilities(
         reads=frozenset(DataType),
         writes=frozenset(DataType),

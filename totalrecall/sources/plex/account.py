@@ -233,7 +233,7 @@ def _plex_tv_url(paths: Paths) -> str:
     from totalrecall.config.settings import load_settings
 
     settings = load_settings(paths.config_file)
-    return settings.plex.plex_tv_url
+    return settings.section("plex").plex_tv_url
 
 
 @click.command("plex")

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import click
 
-from totalrecall.config.sections import PlexSettings, section_default
+from totalrecall.config.servicesection import section_default
 from totalrecall.errors import AuthError
 from totalrecall.http import HttpStatusError
 from totalrecall.identity import ItemIndex
@@ -27,6 +27,7 @@ from totalrecall.sources.base import Excluded, Service, WriteResult
 from totalrecall.sources.plex.account import LOGIN_COMMAND, PlexAccount, client_identifier, config_plex
 from totalrecall.sources.plex.discover import Discover, DiscoverItem
 from totalrecall.sources.plex.server import LibraryEntry, PlexServer, probe_server
+from totalrecall.sources.plex.settings import PlexSettings
 
 __all__ = ["PlexService"]
 
@@ -56,6 +57,10 @@ class PlexService(Service):
     title = "Plex"
     wizard_order = 40
     credential_keys = ("plex_token", "plex_client_identifier")
+    config_table = "sources.plex"
+    settings_section = PlexSettings
+    id_namespaces = ("plex", "imdb", "tmdb", "tvdb")
+    sandbox_module = "totalrecall.sandbox.libraries.plex"
     default_normalizer = "plex_half_stars"
     default_status_map = "plex"
     capabilities = Capabilities(

@@ -8,9 +8,10 @@ from typing import Any
 import requests
 
 from totalrecall import __version__
-from totalrecall.config.sections import SimklSettings, section_default
+from totalrecall.config.servicesection import section_default
 from totalrecall.errors import AuthError, SourceError
 from totalrecall.http import HttpClient, HttpStatusError, Limit, RateLimits
+from totalrecall.sources.simkl.settings import SimklSettings
 
 __all__ = ["APP_NAME", "SimklApi", "DEFAULT_API_URL", "SIMKL_RATE_LIMITS"]
 

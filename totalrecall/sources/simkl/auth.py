@@ -99,13 +99,13 @@ def config_simkl(client_id: str | None, client_secret: str | None, client_secret
     try:
         paths = Paths.from_environment()
         settings = load_settings(paths.config_file)
-        client_id = client_id or settings.simkl.client_id
+        client_id = client_id or settings.section("simkl").client_id
         if not client_id and sys.stdin.isatty():
             client_id = click.prompt("Simkl client id (simkl.com/settings/developer)").strip()
         if not client_id:
             raise ConfigError("no Simkl client id: pass --client-id or set [simkl] client_id in config.toml")
         enable_after_login(paths.config_file, "simkl", {"client_id": client_id, "client_secret": client_secret})
-        api = SimklApi("simkl", settings.simkl.api_url, client_id, requests.Session())
+        api = SimklApi("simkl", settings.section("simkl").api_url, client_id, requests.Session())
         try:
             token = pin_login(api)
         finally:

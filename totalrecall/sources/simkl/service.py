@@ -37,6 +37,7 @@ from totalrecall.sources.simkl.mapping import (
     media_payload,
     record_key,
 )
+from totalrecall.sources.simkl.settings import SimklSettings
 from totalrecall.sources.simkl.writes import BATCH_SIZE, SimklWrites, watched_positions
 
 __all__ = ["SimklService", "BATCH_SIZE"]
@@ -71,6 +72,9 @@ class SimklService(SimklWrites, Service):
     wizard_order = 20
     credential_keys = ("simkl_access_token",)
     config_table = "simkl"
+    settings_section = SimklSettings
+    id_namespaces = ("simkl", "slug", "imdb", "tmdb", "tvdb", *ANIME_IDS)
+    sandbox_module = "totalrecall.sandbox.libraries.simkl"
     default_status_map = "simkl"
     capabilities = Capabilities(
         reads=frozenset({DataType.WATCHLIST, DataType.RATINGS, DataType.WATCH_HISTORY}),

@@ -11,10 +11,11 @@ from typing import Any
 import requests
 
 from totalrecall.config.credentials import CredentialStore
-from totalrecall.config.sections import TraktSettings, section_default
+from totalrecall.config.servicesection import section_default
 from totalrecall.errors import AuthError, SourceError
 from totalrecall.http import TRAKT_RATE_LIMITS, HttpClient, HttpStatusError, check_page
 from totalrecall.model import format_time, parse_time
+from totalrecall.sources.trakt.settings import TraktSettings
 
 __all__ = [
     "DEFAULT_API_URL",

@@ -91,7 +91,7 @@ def _save_app(config_file: Path, client_id: str, client_secret: str) -> str:
     from totalrecall.config.editing import enable_after_login
 
     settings = enable_after_login(config_file, "trakt", {"client_id": client_id, "client_secret": client_secret})
-    return settings.trakt.api_url
+    return settings.section("trakt").api_url
 
 
 @click.command("trakt")

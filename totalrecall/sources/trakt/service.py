@@ -40,6 +40,7 @@ from totalrecall.sources.trakt.comments import (
     parse_record,
 )
 from totalrecall.sources.trakt.ids import IdResolver
+from totalrecall.sources.trakt.settings import TraktSettings
 
 __all__ = ["TraktService", "BATCH_SIZE", "NOT_FOUND", "MIN_COMMENT_WORDS"]
 
@@ -99,6 +100,9 @@ class TraktService(TraktComments, Service):
     credential_keys = ("trakt_access_token", "trakt_refresh_token", "trakt_token_expires_at")
     config_table = "trakt"
     default_status_map = "trakt"
+    settings_section = TraktSettings
+    id_namespaces = ("trakt", "slug", "imdb", "tmdb", "tvdb")
+    sandbox_module = "totalrecall.sandbox.libraries.trakt"
     capabilities = Capabilities(
         reads=frozenset(DataType),
         writes=frozenset(DataType),
