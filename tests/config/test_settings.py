@@ -533,3 +533,14 @@ def test_status_mapping_tables_are_checked_through_the_status_map(tmp_path: Path
         load_settings(path, environ=ENV)
     problems = [_short(tmp_path, line) for line in caught.value.problems]
     assert len(problems) == len(expected) and all(p.startswith(e) for p, e in zip(problems, expected, strict=True)), problems
+
+
+def test_an_instance_section_checks_the_keys_its_type_declares_and_keeps_the_others(tmp_path: Path) -> None:
+    """[sources.<name>] of `type = "files"`: `path` is FilesSettings' and checked; other keys stay as given."""
+    document = {"sources": {"shelf": {"type": "files", "enabled": True, "path": 5, "formats": ["json"]}}}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(document, environ=ENV, service_types=TYPES)
+    assert caught.value.problems == ["config.toml: [sources.shelf] path: must be a string, got 5"]
+    document["sources"]["shelf"]["path"] = "libraries/shelf"
+    assert parse_settings(document, environ=ENV, service_types=TYPES).service_options("shelf") == {
+        "type": "files", "enabled": True, "path": "libraries/shelf", "formats": ["json"]}
