@@ -100,3 +100,20 @@ def test_tombstones_hide_stale_copies_until_re_added() -> None:
     readded = {"a": [WatchlistEntry(MOVIE)], "c": [WatchlistEntry(MOVIE)]}
     visible, needed = apply_tombstones(readded, baseline, [WatchlistEntry(MOVIE)], 3600)
     assert visible["a"] and visible["c"] and needed == []
+
+
+def test_a_refusal_the_target_foresees_is_an_excluded_add_with_its_reason() -> None:
+    resolution = Resolution(DataType.WATCHLIST, [WatchlistEntry(MOVIE), WatchlistEntry(SHOW)])
+    plan = _plan(resolution, [], refusal=lambda entry: "kept_status: completed" if entry.item == MOVIE else None)
+    assert [entry.item for entry in plan.adds] == [SHOW]
+    assert [(x.entry.item, x.reason) for x in plan.excluded] == [(MOVIE, "kept_status: completed")]
+
+
+def test_a_title_the_plan_also_removes_is_not_refused_in_advance() -> None:
+    # The removal of the old play, sent in the same write, frees the title for the new one.
+    resolution = Resolution(DataType.WATCH_HISTORY, [HistoryEntry(MOVIE, T0 + timedelta(days=3))],
+                            removed=[HistoryEntry(MOVIE, T0)])
+    asked: list[Item] = []
+    plan = _plan(resolution, [HistoryEntry(MOVIE, T0)], refusal=lambda entry: asked.append(entry.item) or "one_play")
+    assert len(plan.adds) == 1 and len(plan.removals) == 1 and plan.excluded == ()
+    assert asked == []

@@ -184,7 +184,10 @@ def test_entries_without_imdb_id_and_list_limit_are_excluded(tmp_path: Path) -> 
     season = WatchlistEntry(Item(Kind.SEASON, Ids(imdb="tt0903747"), season=1))
     excluded: list = []
     assert service._writable([no_id, episode, season], excluded) == []
-    assert [x.reason for x in excluded] == ["no_imdb_id", "no_imdb_id", "kind_not_supported"]
+    assert [x.reason.split(":")[0] for x in excluded] == ["no_imdb_id", "no_imdb_id", "kind_not_supported"]
+    # The plan foresees the episode's refusal (its show's imdb id is no address for IMDb).
+    assert (service.foreseen_refusal(DataType.WATCH_HISTORY, episode) or "").startswith("no_imdb_id: ")
+    assert service.foreseen_refusal(DataType.WATCH_HISTORY, WatchlistEntry(Item(Kind.MOVIE, Ids(imdb="tt0111161")))) is None
     service._held[DataType.WATCHLIST] = LIST_LIMIT - 1
     adds = [WatchlistEntry(Item(Kind.MOVIE, Ids(imdb=f"tt{n:07d}"))) for n in range(1, 4)]
     excluded = []

@@ -101,6 +101,10 @@ def test_plan_equals_written_plus_excluded_plus_failed_per_target_and_data_type(
         done_adds, done_removals, done_changes, done_excluded, failed = result[key]
         assert adds + removals + changes + excluded == done_adds + done_removals + done_changes + done_excluded + failed, key
         assert done_excluded >= excluded, key  # the plan's exclusions stay excluded; a target may refuse more
+    # Here every refusal is settled by what was collected (Simkl's kept statuses and its one watch per
+    # title), so the plan foresees each one: the plan's rows are the result's, number for number.
+    assert {key: row for key, row in plan.items()} == {key: row[:4] for key, row in result.items()}
+    assert any(row[3] for key, row in plan.items() if key[0] == "simkl"), "the sandbox has Simkl refusals to foresee"
 
 
 def _files_base(tmp_path: Path) -> dict[str, str]:

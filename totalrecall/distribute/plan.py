@@ -96,13 +96,15 @@ def plan_target(
     first_seen: FirstSeen | None = None,
     suppressed: Callable[[Entry], bool] | None = None,
     kept: Callable[[Entry], bool] | None = None,
+    refusal: Callable[[Entry], str | None] | None = None,
 ) -> TargetPlan:
     """Adds (what the target lacks), removals (mirror targets only) and what it cannot take, with reasons.
 
     Items outside the resolution's scope are never touched. The cut-off skips entries first seen by
     TotalRecall before the target's last sync: those were offered then already. `suppressed` names what an
     undo took back from this target: neither added nor re-rated again; `kept` what must not be removed from it
-    (what an undo put back, against the rule that removed it). A full sync overrides both.
+    (what an undo put back, against the rule that removed it). A full sync overrides both. `refusal` gives
+    the target's reason for an add it will not take, where what it read settles it (an excluded add).
     """
     data_type = resolution.data_type
     granularity = capabilities.history
@@ -112,6 +114,22 @@ def plan_target(
     def held_for(item: Item) -> list[Entry]:
         group = index.find(item)
         return [] if group is None else index.value(group) or []
+
+    removals: list[Entry] = []
+    if mode == "mirror" and data_type in capabilities.writes:
+        for gone in resolution.removed:
+            if not resolution.in_scope(gone):
+                continue
+            for held_entry in _matching(gone, held_for(gone.item), granularity, tolerance):
+                if kept is not None and kept(held_entry):
+                    continue
+                if held_entry not in removals:
+                    removals.append(held_entry)
+    # A removal sent in the same write can free a title the target would otherwise refuse (Simkl keeps one
+    # play per movie): only titles the plan leaves alone are asked for a foreseen refusal.
+    removed_items = ItemIndex[None]()
+    for removal in removals:
+        removed_items.add(removal.item)
 
     adds: list[Entry] = []
     excluded: list[Excluded] = []
@@ -147,6 +165,10 @@ def plan_target(
                 if seen is not None and seen <= cutoff:
                     skipped += 1
                     continue
+            refused = refusal(entry) if refusal is not None and entry.item not in removed_items else None
+            if refused:
+                excluded.append(Excluded(entry, refused))
+                continue
             if isinstance(entry, HistoryEntry) and granularity is HistoryGranularity.WATCHED_FLAG:
                 if entry.item in flagged:
                     continue
@@ -154,17 +176,6 @@ def plan_target(
             if change:
                 rerated.append(entry)
             adds.append(entry)
-
-    removals: list[Entry] = []
-    if mode == "mirror" and data_type in capabilities.writes:
-        for gone in resolution.removed:
-            if not resolution.in_scope(gone):
-                continue
-            for held_entry in _matching(gone, held_for(gone.item), granularity, tolerance):
-                if kept is not None and kept(held_entry):
-                    continue
-                if held_entry not in removals:
-                    removals.append(held_entry)
 
     return TargetPlan(
         target=target,

@@ -52,6 +52,13 @@ def _capabilities(ctx: RunContext, plan: ServicePlan) -> Capabilities:
     return connector.capabilities if connector is not None else plan.cls.capabilities
 
 
+def _foreseen_refusal(ctx: RunContext, target: str, data_type: DataType) -> Callable[[Entry], str | None] | None:
+    connector = ctx.connectors.get(target)
+    if connector is None:
+        return None
+    return lambda entry: connector.foreseen_refusal(data_type, entry)
+
+
 def _undone(ctx: RunContext, kind: str, target: str, data_type: DataType) -> Callable[[Entry], bool] | None:
     if ctx.options.force_full_sync:
         return None  # the user's way to redo what an undo took back
@@ -74,7 +81,9 @@ def plan_distribution(ctx: RunContext, targets: Mapping[str, object] | None) -> 
         if plan.name not in ctx.held:
             continue  # a failed target cannot be diffed; nothing is sent to it
         capabilities = _capabilities(ctx, plan)
-        for data_type in data_types:
+        # Written in one order whatever order the pipeline lists them in: a connector's foreseen refusals
+        # rely on the watchlist being written before plays that may change a title's status.
+        for data_type in sorted(data_types, key=list(DataType).index):
             if data_type not in ctx.resolutions or data_type not in capabilities.writes:
                 continue
             cutoff = None if ctx.options.force_full_sync else ctx.credentials.last_sync_timestamp(plan.name, data_type.value)
@@ -92,6 +101,7 @@ def plan_distribution(ctx: RunContext, targets: Mapping[str, object] | None) -> 
                     ),
                     suppressed=_undone(ctx, "taken", plan.name, data_type),
                     kept=_kept_from_rules(ctx, plan.name, data_type),
+                    refusal=_foreseen_refusal(ctx, plan.name, data_type),
                 )
             )
     return target_plans

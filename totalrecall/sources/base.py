@@ -255,6 +255,13 @@ class Service(abc.ABC):
     @abc.abstractmethod
     def write(self, data_type: DataType, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult: ...
 
+    def foreseen_refusal(self, data_type: DataType, entry: Entry) -> str | None:
+        """Why the service will not take this add, when what it read already settles it (a status it keeps,
+        a title outside its libraries): the plan lists the add as excluded with this reason, so the plan and
+        the result agree. None when only the write can tell; `write` stays the authority either way.
+        Only facts no earlier write of the run can change may decide here."""
+        return None
+
     def account(self) -> list[str]:
         """For `totalrecall info`: who is signed in and where (a live call), one fact a line; [] when the
         service has no such lookup (check_ready passing is then all that is known)."""

@@ -39,6 +39,8 @@ log = logging.getLogger("totalrecall.imdb")
 # IMDb lists (the watchlist and check-ins are lists) hold at most 10,000 titles.
 LIST_LIMIT = 10_000
 _TITLE_KINDS = frozenset({Kind.MOVIE, Kind.SHOW, Kind.EPISODE})
+# Episodes need their own tt id: IMDb has a page per episode, not "S01E02 of tt…".
+_NO_OWN_IMDB_ID = "no_imdb_id: IMDb finds a title by its own imdb id (an episode by the episode's, not its show's)"
 _EXPORT_OF = {DataType.RATINGS: "ratings", DataType.WATCHLIST: "watchlist", DataType.WATCH_HISTORY: "checkins"}
 
 
@@ -226,14 +228,17 @@ class ImdbService(Service):
             self._apply(data_type, entry, present=True, done=added, excluded=excluded)
         return WriteResult(added=tuple(added), removed=tuple(removed), excluded=tuple(excluded))
 
+    def foreseen_refusal(self, data_type: DataType, entry: Entry) -> str | None:
+        """An episode known only through its show's ids: the plan lists it as excluded, as the write would."""
+        return _NO_OWN_IMDB_ID if entry.item.kind in _TITLE_KINDS and not entry.item.ids.imdb else None
+
     def _writable(self, entries: Sequence[Entry], excluded: list[Excluded]) -> list[Entry]:
         kept = []
         for entry in entries:
             if entry.item.kind not in _TITLE_KINDS:
                 excluded.append(Excluded(entry, "kind_not_supported"))
             elif not entry.item.ids.imdb:
-                # Episodes need their own tt id: IMDb has a page per episode, not "S01E02 of tt…".
-                excluded.append(Excluded(entry, "no_imdb_id"))
+                excluded.append(Excluded(entry, _NO_OWN_IMDB_ID))
             else:
                 kept.append(entry)
         return kept

@@ -179,6 +179,13 @@ class PlexService(Service):
             return None
         return found
 
+    def foreseen_refusal(self, data_type: DataType, entry: Entry) -> str | None:
+        """A rating or play of a title outside the server's libraries (the sync never adds to a library)."""
+        what = {DataType.RATINGS: "ratings", DataType.WATCH_HISTORY: "watched state"}.get(data_type)
+        if what is None or self._library_index is None or self._on_server(entry) is not None:
+            return None
+        return _discover_only(entry, what).reason
+
     # -- reading --------------------------------------------------------------------------------------
 
     def read(self, data_type: DataType) -> list[Entry]:

@@ -102,6 +102,7 @@ class SimklWrites:
     _forget: Callable[[dict[str, Any]], None]
     _episodes_of: Callable[[Item], dict[tuple[int, int], Any]]
     _show_body: Callable[[Item], dict[str, Any]]
+    _collected: bool
 
     def write(self, data_type: DataType, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult:
         writers: dict[DataType, Callable[[Sequence[Entry], Sequence[Entry]], WriteResult]] = {
@@ -162,11 +163,11 @@ class SimklWrites:
             seen.add(entry.item)
             record = self._find(entry.item)
             if record is not None:
-                status = str(record.get("status"))
-                if self.status_map.data_type_for(status) is DataType.WATCHLIST:
-                    added.append(entry)
+                kept = self._kept_off_watchlist(record)
+                if kept:
+                    excluded.append(Excluded(entry, kept))
                 else:
-                    excluded.append(Excluded(entry, _kept_status(status)))
+                    added.append(entry)
                 continue
             added_at = entry.added_at if isinstance(entry, WatchlistEntry) else None
             send.add(self._block(entry.item), media_payload(entry.item, to=new_status, added_at=added_at), [entry])
@@ -177,6 +178,37 @@ class SimklWrites:
         added.extend(taken)
         excluded.extend(Excluded(entry, missing[id(entry)]) for entry in _entries(send) if id(entry) in missing)
         return WriteResult(added=tuple(added), removed=tuple(removed), excluded=tuple(excluded))
+
+    def _kept_off_watchlist(self, record: dict[str, Any]) -> str | None:
+        """Why a title Simkl holds under another status stays off its watchlist (None: it is on it)."""
+        status = str(record.get("status"))
+        return None if self.status_map.data_type_for(status) is DataType.WATCHLIST else _kept_status(status)
+
+    def foreseen_refusal(self, data_type: DataType, entry: Entry) -> str | None:
+        """What the collect already settles: a watchlist add of a title Simkl holds under another status
+        (completed, dropped…), and a play of a movie or episode Simkl already holds a watch of (it keeps
+        one). No earlier write of the run changes either: the watchlist is written first, and the plan
+        does not ask about a title it also removes. A rating is left to the write: a watchlist removal in
+        the same run can change the title's status."""
+        if not self._collected or data_type not in (DataType.WATCHLIST, DataType.WATCH_HISTORY):
+            return None
+        record = self._find(entry.item)
+        if record is None:
+            return None
+        if data_type is DataType.WATCHLIST:
+            return self._kept_off_watchlist(record)
+        return self._held_play(entry.item, record)
+
+    def _held_play(self, item: Item, record: dict[str, Any]) -> str | None:
+        """Why another play of the title is refused: Simkl already holds its one watch (None: it does not)."""
+        if item.kind is Kind.MOVIE:
+            if _movie_watched(record) and _holds_play(record, self.status_map):
+                return _one_play("movie", record.get("last_watched_at"))
+            return None
+        watched = self._episodes_of(item)
+        if item.season is not None and item.episode is not None and (item.season, item.episode) in watched:
+            return _one_play("episode", watched[(item.season, item.episode)])
+        return None
 
     def _write_ratings(self, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult:
         added: list[Entry] = []
@@ -285,9 +317,10 @@ class SimklWrites:
             assert isinstance(entry, HistoryEntry)
             item = entry.item
             record = self._find(item)
+            held_play = self._held_play(item, record) if record is not None else None
             if item.kind is Kind.MOVIE:
-                if record is not None and _movie_watched(record) and _holds_play(record, self.status_map):
-                    excluded.append(Excluded(entry, _one_play("movie", record.get("last_watched_at"))))
+                if held_play:
+                    excluded.append(Excluded(entry, held_play))
                 elif item in movies_planned:
                     excluded.append(Excluded(entry, _one_play("movie", None)))
                 else:
@@ -299,9 +332,8 @@ class SimklWrites:
                 continue
             show_key = _ids_key(ids_payload(item.show_ids))
             position = (show_key, item.season, item.episode)
-            watched = self._episodes_of(item) if record is not None else {}
-            if (item.season, item.episode) in watched:
-                excluded.append(Excluded(entry, _one_play("episode", watched[(item.season, item.episode)])))
+            if held_play:
+                excluded.append(Excluded(entry, held_play))
                 continue
             if position in planned:
                 excluded.append(Excluded(entry, _one_play("episode", None)))
