@@ -121,7 +121,10 @@ def test_round_trip_of_watchlist_ratings_and_history_then_a_second_sync_writes_n
     assert rating_reasons["12 Angry Men"].startswith("discover_only: ")
     history_reasons = {e["entry"]["item"]["title"]: e["reason"] for e in excluded["watch_history"]}
     assert history_reasons["Casablanca"].startswith("discover_only: ")
-    assert report.results[("plex", DataType.RATINGS)].excluded
+    # Known from the collect (not in the server's libraries): excluded in the plan, before any write.
+    planned = next(p for p in report.plans if (p.target, p.data_type) == ("plex", DataType.RATINGS))
+    assert any(x.reason.startswith("discover_only: ") for x in planned.excluded)
+    assert not report.results[("plex", DataType.RATINGS)].excluded
 
     # The second sync sees what the first wrote and writes nothing.
     for fake in plex_fakes.all():
