@@ -92,7 +92,12 @@ def service_context(
 def connect(ctx: RunContext, plans: Sequence[ServicePlan]) -> None:
     for plan in plans:
         if ctx.replayed(plan.name):
-            continue  # replaying the cache needs no account
+            # Replaying the cache needs no account: no readiness check, and the connector is kept apart.
+            try:
+                ctx.planners[plan.name] = plan.cls(service_context(plan, ctx.paths, ctx.credentials, ctx.options))
+            except Exception as error:  # noqa: BLE001 - the plan then foresees nothing for it
+                log.debug("%s: no offline connector to foresee refusals: %s", plan.name, error)
+            continue
         try:
             connector: Service = plan.cls(service_context(plan, ctx.paths, ctx.credentials, ctx.options))
             connector.check_ready()
@@ -179,9 +184,10 @@ def _store(ctx: RunContext, service: str, data_type: DataType, entries: list[Ent
 
 def close(ctx: RunContext) -> None:
     """Close every connector (browsers, sessions); errors while closing never hide the outcome."""
-    for connector in ctx.connectors.values():
+    for connector in [*ctx.connectors.values(), *ctx.planners.values()]:
         try:
             connector.close()
         except Exception as error:  # noqa: BLE001
             log.warning("%s: error while closing: %s", connector.context.name, error)
     ctx.connectors.clear()
+    ctx.planners.clear()

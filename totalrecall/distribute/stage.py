@@ -53,10 +53,24 @@ def _capabilities(ctx: RunContext, plan: ServicePlan) -> Capabilities:
 
 
 def _foreseen_refusal(ctx: RunContext, target: str, data_type: DataType) -> Callable[[Entry], str | None] | None:
-    connector = ctx.connectors.get(target)
+    connector = ctx.connectors.get(target) or ctx.planners.get(target)
     if connector is None:
         return None
-    return lambda entry: connector.foreseen_refusal(data_type, entry)
+    broken: list[BaseException] = []
+
+    def refusal(entry: Entry) -> str | None:
+        # A planning aid never stops a run: when the connector cannot tell (a replay's cache lacks what it
+        # needs), the write decides, as it always does.
+        if broken:
+            return None
+        try:
+            return connector.foreseen_refusal(data_type, entry)
+        except Exception as error:  # noqa: BLE001
+            log.debug("%s: refusals not foreseen for %s: %s", target, data_type.value, error)
+            broken.append(error)
+            return None
+
+    return refusal
 
 
 def _undone(ctx: RunContext, kind: str, target: str, data_type: DataType) -> Callable[[Entry], bool] | None:

@@ -109,6 +109,9 @@ class RunContext:
     services: list[ServicePlan] = attrs.field(factory=list)
     report: RunReport = attrs.field(factory=RunReport)
     connectors: dict[str, Service] = attrs.field(factory=dict)
+    # Connectors of replayed services, offline (the collect cache only): they only foresee refusals, so a
+    # replayed plan reads as the live one did. Nothing is ever written through them.
+    planners: dict[str, Service] = attrs.field(factory=dict)
     # What each service holds now (as collected), per data type.
     held: dict[str, dict[DataType, list[Entry]]] = attrs.field(factory=dict)
     # What each held at the last sync, and the removals still remembered, per data type.

@@ -182,7 +182,7 @@ class PlexService(Service):
     def foreseen_refusal(self, data_type: DataType, entry: Entry) -> str | None:
         """A rating or play of a title outside the server's libraries (the sync never adds to a library)."""
         what = {DataType.RATINGS: "ratings", DataType.WATCH_HISTORY: "watched state"}.get(data_type)
-        if what is None or self._library_index is None or self._on_server(entry) is not None:
+        if what is None or self._on_server(entry) is not None:  # a replay's connector reads the cache here
             return None
         return _discover_only(entry, what).reason
 

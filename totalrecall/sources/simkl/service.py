@@ -217,10 +217,6 @@ class SimklService(SimklWrites, Service):
 
     # -- what Simkl holds ---------------------------------------------------------------------------------
 
-    @property
-    def _collected(self) -> bool:
-        return self._held is not None
-
     def _ensure_held(self) -> Library:
         if self._held is None:
             self.read(DataType.WATCHLIST)

@@ -102,7 +102,6 @@ class SimklWrites:
     _forget: Callable[[dict[str, Any]], None]
     _episodes_of: Callable[[Item], dict[tuple[int, int], Any]]
     _show_body: Callable[[Item], dict[str, Any]]
-    _collected: bool
 
     def write(self, data_type: DataType, adds: Sequence[Entry], removals: Sequence[Entry]) -> WriteResult:
         writers: dict[DataType, Callable[[Sequence[Entry], Sequence[Entry]], WriteResult]] = {
@@ -190,9 +189,9 @@ class SimklWrites:
         one). No earlier write of the run changes either: the watchlist is written first, and the plan
         does not ask about a title it also removes. A rating is left to the write: a watchlist removal in
         the same run can change the title's status."""
-        if not self._collected or data_type not in (DataType.WATCHLIST, DataType.WATCH_HISTORY):
+        if data_type not in (DataType.WATCHLIST, DataType.WATCH_HISTORY):
             return None
-        record = self._find(entry.item)
+        record = self._find(entry.item)  # a replay's offline connector reads its library here, from the cache
         if record is None:
             return None
         if data_type is DataType.WATCHLIST:
