@@ -39,8 +39,12 @@ def _sandbox_ports_of_our_own() -> Iterator[None]:
     """Sandboxes started by tests move every fixed port to a free range, so the suite passes beside a
     user's `totalrecall sandbox serve` (and beside another test run)."""
     rng = random.Random()
+    # Below the ephemeral range (32768+ on Linux), where every fake bound to port 0 lands: a range there
+    # could be taken between this check and the sandbox's bind. Each xdist worker keeps to its own slots of
+    # ten, so the two workers of one run never pick overlapping ranges.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     for _ in range(200):
-        offset = rng.randrange(1000, 40000)
+        offset = rng.randrange(1000 // 20, 14000 // 20) * 20 + 10 * (worker % 2)
         if all(_free(port + offset) for port in _SANDBOX_PORTS):
             break
     previous = os.environ.get(PORT_OFFSET_VARIABLE)
