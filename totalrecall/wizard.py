@@ -27,24 +27,9 @@ from totalrecall.errors import ConfigError, TotalRecallError
 from totalrecall.logsetup import redact_text
 from totalrecall.wizardsteps import Outcomes, StepGuard
 
-__all__ = ["run_wizard", "update_sync_settings", "TRAKT_VIP_NOTE", "TRAKT_EXPORT_HINT", "REVIEWS_NOTE"]
+__all__ = ["run_wizard", "update_sync_settings", "REVIEWS_NOTE"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-# Simkl's PIN login needs only the client id; its secret is kept if given, never required.
-_SECRET_OPTIONAL = frozenset({"simkl"})
-
-TRAKT_VIP_NOTE = (
-    "Note: Trakt API apps need VIP. Since 2026-07-31 API apps are managed at developer.trakt.tv; free "
-    "accounts' apps were deleted, and a free account may connect only one community app. You need the "
-    "client id and secret of an API app of your own (redirect URI urn:ietf:wg:oauth:2.0:oob). "
-    "Simkl's API stays free, and IMDb's export-file mode needs no account access."
-)
-TRAKT_EXPORT_HINT = (
-    "No Trakt API app? Use your Trakt export: download it on trakt.tv (Settings → Data → Export) and add "
-    '[sources.trakt_export] with enabled = true and path = "<the ZIP, or the folder you save exports to>" '
-    "to config.toml; it is read like Trakt itself (read-only, each new export adds only what changed). "
-    "Letterboxd works the same way: [sources.letterboxd] with enabled = true and export = \"<its export ZIP>\"."
-)
 REVIEWS_NOTE = (
     "Reviews are public once posted: with review syncing on, a review you wrote on one service is "
     "posted under your name on the others that take reviews (Trakt comments, IMDb reviews)."
@@ -167,8 +152,10 @@ class _Wizard:
         if not click.confirm(f"Sync with {title}?", default=section.enabled):
             self.settings = _with_enabled(self.settings, name, False)
             self.outcomes.skipped(name)
-            if name == "trakt" and "trakt_export" not in self.settings.instances:
-                click.echo(TRAKT_EXPORT_HINT)
+            service = registries.services.get(name) if name in registries.services else None
+            hint = service.wizard_declined_hint(self.settings.instances) if service is not None else ""
+            if hint:
+                click.echo(hint)
             return
         command = login_command(name)
         if command is None:
@@ -205,12 +192,12 @@ class _Wizard:
         """What the wizard asks before a login, as the login command's arguments (in-process: never seen in
         the process list)."""
         parameters = {parameter.name for parameter in command.params}
+        service = registries.services.get(name)
         if {"client_id", "client_secret"} <= parameters:
-            if name == "trakt":
-                click.echo(TRAKT_VIP_NOTE)
-                click.echo(TRAKT_EXPORT_HINT)
+            if service.wizard_intro:
+                click.echo(service.wizard_intro)
             client_id = click.prompt(f"{title} client id", default=section.client_id or None)
-            if name in _SECRET_OPTIONAL:
+            if service.client_secret_optional:
                 client_secret = click.prompt(f"{title} client secret (optional: the PIN login needs none)",
                                              hide_input=True, default=section.client_secret or "", show_default=False)
             else:
@@ -226,11 +213,8 @@ class _Wizard:
     def login_state(self, name: str) -> str:
         """What a finished login left behind, in the summary's words."""
         key = logged_in_key(name)
-        if key is not None and self.credentials.get(key):
-            if name == "imdb":  # stored, not tried: IMDb is signed in with the browser on the next sync
-                return "password stored; signed in on the next sync (check it now: `totalrecall sync --dry-run`)"
-            return "logged in"
-        return "export files, no sign-in" if name == "imdb" else "no login stored"
+        logged_in = key is not None and bool(self.credentials.get(key))
+        return registries.services.get(name).login_summary(logged_in)
 
     def other_services(self) -> None:
         for name, instance in sorted(self.settings.instances.items()):

@@ -48,7 +48,7 @@ def test_layout_under_base() -> None:
         "collect": layout.collect_dir("trakt"),
         "distribute": layout.distribute_dir("plex"),
         "id": layout.id_cache_dir,
-        "csv": layout.imdb_csv_dir,
+        "csv": layout.csv_dir("imdb"),
         "state": layout.state_dir,
         "journal": layout.journal_dir,
         "logs": layout.logs_dir,

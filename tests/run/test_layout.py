@@ -105,3 +105,20 @@ def test_the_cycle_check_sees_a_cycle_through_a_lazy_import(tmp_path: Path) -> N
     edges = layer_imports(package)
     assert edges["pipeline"] == {"sources": "pipeline/run.py"}
     assert find_cycle(edges) in (["pipeline", "sources", "pipeline"], ["sources", "pipeline", "sources"])
+
+
+def test_the_wizard_and_config_name_no_service_each_service_says_its_own_words() -> None:
+    """Adding a service is one package: the wizard and config/ ask the registry, never a service by name."""
+    services = {"trakt", "simkl", "imdb", "plex", "letterboxd", "trakt_export"}
+    modules = [PACKAGE / "wizard.py", PACKAGE / "wizardsteps.py", *sorted((PACKAGE / "config").glob("*.py"))]
+    named = []
+    for path in modules:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef) and node.body
+            and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+        }
+        named += [f"{path.relative_to(PACKAGE)}:{node.lineno}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and node.value in services and id(node) not in docstrings]
+    assert named == []

@@ -82,9 +82,9 @@ class Paths:
     def id_cache_dir(self) -> Path:
         return self.cache_dir / "id"
 
-    @property
-    def imdb_csv_dir(self) -> Path:
-        return self.cache_dir / "csv" / "imdb"
+    def csv_dir(self, service: str) -> Path:
+        """Export files a service downloaded (IMDb's list exports)."""
+        return self.cache_dir / "csv" / service
 
     @property
     def state_dir(self) -> Path:

@@ -7,7 +7,7 @@ import functools
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
@@ -226,8 +226,24 @@ class Service(abc.ABC):
     default_normalizer: ClassVar[str] = "ten_point"
     default_status_map: ClassVar[str | None] = None
 
+    # What the setup wizard says around this service's login: before it asks for credentials, and when the
+    # user turns the service down (another way in). A client secret the login can do without is optional.
+    wizard_intro: ClassVar[str] = ""
+    client_secret_optional: ClassVar[bool] = False
+
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
+
+    @classmethod
+    def wizard_declined_hint(cls, configured: Collection[str]) -> str:
+        """What the wizard suggests when the user does not sync with this service, given the other
+        services already in config.toml ("" for nothing)."""
+        return ""
+
+    @classmethod
+    def login_summary(cls, logged_in: bool) -> str:
+        """What a finished login left behind, in the wizard summary's words."""
+        return "logged in" if logged_in else "no login stored"
 
     @functools.cached_property
     def normalizer(self) -> Normalizer:

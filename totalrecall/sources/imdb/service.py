@@ -85,6 +85,13 @@ class ImdbService(Service):
     login_command = "totalrecall config imdb"
     config_command: ClassVar[click.Command] = config_imdb
 
+    @classmethod
+    def login_summary(cls, logged_in: bool) -> str:
+        # The password is stored, not tried: IMDb is signed in with the browser on the next sync.
+        if logged_in:
+            return "password stored; signed in on the next sync (check it now: `totalrecall sync --dry-run`)"
+        return "export files, no sign-in"
+
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
         self._session: ImdbBrowser | None = None
@@ -176,7 +183,7 @@ class ImdbService(Service):
     def _read_export(self, data_type: DataType) -> list[Entry]:
         session = self.session()
         list_name = _EXPORT_OF[data_type]
-        destination = self.context.paths.imdb_csv_dir / f"{list_name}.csv"
+        destination = self.context.paths.csv_dir(self.context.name) / f"{list_name}.csv"
         poll = float(self.settings.get("export_poll_seconds", 30.0))
         exports.request_and_download(session, list_name, destination, poll_seconds=poll)
         try:

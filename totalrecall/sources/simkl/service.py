@@ -89,6 +89,7 @@ class SimklService(SimklWrites, Service):
     )
     login_command = LOGIN_COMMAND
     config_command: ClassVar[Any] = config_simkl
+    client_secret_optional = True  # the PIN login needs only the client id; a secret is kept if given
 
     def __init__(self, context: Any) -> None:
         super().__init__(context)

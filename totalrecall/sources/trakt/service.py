@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -41,6 +41,7 @@ from totalrecall.sources.trakt.comments import (
 )
 from totalrecall.sources.trakt.ids import IdResolver
 from totalrecall.sources.trakt.settings import TraktSettings
+from totalrecall.sources.trakt.wizard import EXPORT_HINT, VIP_NOTE
 
 __all__ = ["TraktService", "BATCH_SIZE", "NOT_FOUND", "MIN_COMMENT_WORDS"]
 
@@ -120,6 +121,11 @@ class TraktService(TraktComments, Service):
     )
     login_command = LOGIN_COMMAND
     config_command: ClassVar[Any] = trakt_command
+    wizard_intro = f"{VIP_NOTE}\n{EXPORT_HINT}"
+
+    @classmethod
+    def wizard_declined_hint(cls, configured: Collection[str]) -> str:
+        return "" if "trakt_export" in configured else EXPORT_HINT
 
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
