@@ -100,6 +100,7 @@ def test_an_answer_is_cut_off_at_the_cap_while_it_is_read(findings: Findings) ->
     assert _EndlessAnswer.sent < 32 * 1024 * 1024, _EndlessAnswer.sent
     findings.record(
         "response_cap_streaming",
-        f"the client stopped reading past the 100,000-byte cap and hung up; the server got {_EndlessAnswer.sent:,} "
-        "bytes out (the rest of its 256 MB never left it)",
+        # The bound, not the figure: how much the sockets' buffers took differs from run to run.
+        "the client stopped reading past the 100,000-byte cap and hung up; the server got less than 32 MB out "
+        "(the rest of its 256 MB never left it)",
     )
