@@ -13,7 +13,7 @@ from totalrecall.model import Ids, Item, Kind
 from totalrecall.sandbox.websocket import accept_key
 from totalrecall.scrobble.events import Playback, notifications, webhook_playback
 from totalrecall.scrobble.queue import QUEUE_FILE, QueuedCall, RecordedPlay, ScrobbleQueue
-from totalrecall.scrobble.targets import _route
+from totalrecall.scrobble.targets import route
 from totalrecall.scrobble.tracker import Tracker
 from totalrecall.scrobble.webhook import WebhookServer, routes
 
@@ -103,7 +103,7 @@ def test_calls_route_to_the_request_that_keeps_their_meaning(
 ) -> None:
     call = QueuedCall("trakt", "stop" if action == "retry" else action, progress, MOVIE, T0, play=play,
                       attempts=1 if action == "retry" else 0)
-    assert _route(call, T0 + age) == expected
+    assert route(call, T0 + age) == expected
 
 
 def test_the_queue_keeps_calls_and_plays_across_a_restart(tmp_path: Path) -> None:
@@ -143,3 +143,19 @@ def test_the_webhook_route_takes_multipart_payloads_behind_its_token() -> None:
         assert received == [payload]
     finally:
         server.stop()
+
+
+def test_the_services_that_take_scrobbles_say_so_and_the_watcher_names_them(tmp_path: Path) -> None:
+    from totalrecall import registries
+    from totalrecall.config.credentials import CredentialStore
+    from totalrecall.config.paths import Paths
+    from totalrecall.config.settings import parse_settings
+    from totalrecall.errors import ConfigError
+    from totalrecall.scrobble.wiring import build_watcher
+
+    registries.load_all()
+    takers = {name for name, cls in registries.services.items() if cls.scrobble_target is not registries.services.get("files").scrobble_target}
+    assert takers == {"trakt", "simkl"}
+    settings = parse_settings({"sources": {"plex": {"enabled": True}}})
+    with pytest.raises(ConfigError, match=r"^watch scrobbles to Trakt or Simkl: enable one of them"):
+        build_watcher(Paths(tmp_path), settings, CredentialStore(tmp_path / "credentials.toml"))

@@ -1,4 +1,5 @@
-"""A watcher from config.toml and credentials.toml: the Plex connector as the source, Trakt and Simkl as targets."""
+"""A watcher from config.toml and credentials.toml: the Plex connector as the source, every enabled service
+that takes scrobbles (Trakt, Simkl) as a target."""
 
 from __future__ import annotations
 
@@ -13,14 +14,12 @@ from totalrecall.config.paths import Paths
 from totalrecall.errors import ConfigError
 from totalrecall.scrobble.plex import PlexPlayback
 from totalrecall.scrobble.queue import ScrobbleQueue
-from totalrecall.scrobble.targets import ScrobbleTarget, SimklTarget, TraktTarget
+from totalrecall.scrobble.targets import ScrobbleTarget
 from totalrecall.scrobble.tracker import DEFAULT_THRESHOLD
 from totalrecall.scrobble.watcher import Watcher
-from totalrecall.sources.base import ServiceContext
+from totalrecall.sources.base import Service, ServiceContext
 
-__all__ = ["build_watcher", "TARGETS"]
-
-TARGETS = ("trakt", "simkl")
+__all__ = ["build_watcher"]
 
 
 def _connector(name: str, paths: Paths, settings: Any, credentials: CredentialStore, time_scale: float) -> Any:
@@ -41,6 +40,10 @@ def _connector(name: str, paths: Paths, settings: Any, credentials: CredentialSt
     return connector
 
 
+def _takes_scrobbles(cls: type) -> bool:
+    return getattr(cls, "scrobble_target", None) is not getattr(Service, "scrobble_target", None)
+
+
 def build_watcher(
     paths: Paths,
     settings: Any,
@@ -54,14 +57,22 @@ def build_watcher(
     enabled = settings.enabled_services()
     if "plex" not in enabled:
         raise ConfigError("watch follows a Plex server: enable [sources.plex] and run `totalrecall config plex`")
-    names = [name for name in TARGETS if name in enabled]
+    from totalrecall import registries
+
+    registries.load_all()
+    # Which services take scrobbles is theirs to say (Service.scrobble_target); asking needs no account.
+    takers = sorted((name for name, cls in registries.services.items() if _takes_scrobbles(cls)),
+                    key=lambda name: registries.services.get(name).wizard_order)
+    names = [name for name in takers if name in enabled]
     if not names:
-        raise ConfigError("watch scrobbles to Trakt or Simkl: enable [trakt] or [simkl] in config.toml")
+        titles = " or ".join(registries.services.get(name).title or name for name in takers)
+        raise ConfigError(f"watch scrobbles to {titles}: enable one of them in config.toml")
     plex = PlexPlayback.connect(_connector("plex", paths, settings, credentials, time_scale))
     targets: list[ScrobbleTarget] = []
     for name in names:
-        connector = _connector(name, paths, settings, credentials, time_scale)
-        targets.append(TraktTarget(connector.api) if name == "trakt" else SimklTarget(connector.api))
+        target = _connector(name, paths, settings, credentials, time_scale).scrobble_target()
+        if target is not None:
+            targets.append(target)
     tolerance = timedelta(seconds=settings.resolution.timestamp_tolerance_seconds)
     return Watcher(plex, targets, ScrobbleQueue(paths.state_dir), paths.journal_dir, threshold=threshold,
                    tolerance=tolerance, clock=clock, time_scale=time_scale)

@@ -240,6 +240,11 @@ class Service(abc.ABC):
         services already in config.toml ("" for nothing)."""
         return ""
 
+    def scrobble_target(self) -> Any | None:
+        """Where live scrobbling sends what the Plex server plays (a `scrobble.targets.ScrobbleTarget`), or
+        None for a service that takes no scrobbles. Built over the connector's own API client."""
+        return None
+
     @classmethod
     def login_summary(cls, logged_in: bool) -> str:
         """What a finished login left behind, in the wizard summary's words."""

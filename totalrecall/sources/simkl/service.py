@@ -91,6 +91,11 @@ class SimklService(SimklWrites, Service):
     config_command: ClassVar[Any] = config_simkl
     client_secret_optional = True  # the PIN login needs only the client id; a secret is kept if given
 
+    def scrobble_target(self) -> Any:
+        from totalrecall.sources.simkl.scrobbling import SimklTarget  # only the watcher needs it
+
+        return SimklTarget(self.api)
+
     def __init__(self, context: Any) -> None:
         super().__init__(context)
         self._api: SimklApi | None = None

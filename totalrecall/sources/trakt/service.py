@@ -127,6 +127,11 @@ class TraktService(TraktComments, Service):
     def wizard_declined_hint(cls, configured: Collection[str]) -> str:
         return "" if "trakt_export" in configured else EXPORT_HINT
 
+    def scrobble_target(self) -> Any:
+        from totalrecall.sources.trakt.scrobbling import TraktTarget  # only the watcher needs it
+
+        return TraktTarget(self.api)
+
     def __init__(self, context: ServiceContext) -> None:
         super().__init__(context)
         self._api: TraktApi | None = None
