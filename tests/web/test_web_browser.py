@@ -78,13 +78,27 @@ def _wait_for(driver: Any, css: str) -> Any:
 
 def _submit(driver: Any, css: str) -> None:
     """Click a button and wait until the browser has left the page it was on (so no old element is read)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = driver.find_element(By.TAG_NAME, "html")
     _wait_for(driver, css).click()
-    WebDriverWait(driver, WAIT, poll_frequency=0.1).until(expected_conditions.staleness_of(page))
+
+    def left(_driver: Any) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            # Chromium, asked mid-navigation, may answer with its inspector's wording for a stale node
+            # instead of the stale-element error (seen once in a full run).
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, WAIT, poll_frequency=0.1).until(left)
 
 
 def _all(driver: Any, css: str) -> list[Any]:
