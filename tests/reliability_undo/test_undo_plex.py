@@ -50,3 +50,33 @@ def test_undo_restores_plex(tmp_path: Path) -> None:
     finally:
         for fake in (server, discover, metadata, tv):
             fake.stop()
+
+
+def test_undo_after_a_later_sync_leaves_no_play_to_remove(tmp_path: Path) -> None:
+    """sync -> sync -> undo the first -> sync: the last sync removes nothing anywhere. The second sync read
+    back Plex's watched flag stamped at the write, not at the play's time the first sync sent; the undo's
+    unwatch must still leave Plex's baseline, or the last sync takes the play for a removal on Plex."""
+    server, discover = PlexServerFake().start(), PlexDiscoverFake().start()
+    metadata = PlexMetadataFake(discover=discover, guid_matches=True).start()
+    tv = PlexTvFake().start()
+    try:
+        settings = {"enabled": True, "server_url": server.url, "plex_tv_url": tv.url, "discover_url": discover.url,
+                    "metadata_url": metadata.url}
+        world = UndoWorld(tmp_path / "base", "plex", "sources.plex", settings,
+                          {"plex_token": SANDBOX_TOKEN, "plex_client_identifier": "undo-test-client"})
+        world.run()
+        world.edit("watch_history", lambda rows: rows + [{"item": movie("tt0137523"), "watched_at": NOW}])
+        first = world.run()
+        assert first.run_id is not None
+        assert server.find("Fight Club")["viewCount"] == 1
+        again = world.run()
+        assert not any(result.added or result.removed for result in again.results.values())
+
+        assert world.undo(first.run_id).problems == ()
+        assert not server.find("Fight Club").get("viewCount")
+        last = world.run()
+        assert [(key, result.removed) for key, result in last.results.items() if result.removed] == []
+        assert "tt0137523" in {imdb_of(r) for r in world.shelf("watch_history")}
+    finally:
+        for fake in (server, discover, metadata, tv):
+            fake.stop()

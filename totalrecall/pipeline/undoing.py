@@ -129,12 +129,14 @@ def apply_undo_plan(plan: UndoPlan, paths: Paths, settings: Settings, credential
     started = datetime.now(UTC)
     undo_id = f"{started:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     interpreter.connect(services)
+    flag_targets = frozenset(name for name, connector in interpreter.connectors.items()
+                             if connector.capabilities.history is HistoryGranularity.WATCHED_FLAG)
     try:
         journal = Journal(paths.journal_dir, undo_id, started, f"undo {plan.run_id}", kind="undo", undoes=plan.run_id)
         applied, problems = apply_undo(plan.steps, interpreter.connectors, journal)
     finally:
         interpreter.close()
-    _record_undone_state(StateStore(paths.state_dir), applied, started)
+    _record_undone_state(StateStore(paths.state_dir), applied, started, flag_targets)
     problems = [*(f"{name}: {message}" for name, message in interpreter.report.failed.items()), *problems]
     return UndoReport(plan.run_id, plan.steps, tuple(problems), undo_id)
 
@@ -148,17 +150,23 @@ def undo_run(
     return apply_undo_plan(plan, paths, settings, credentials)
 
 
-def _record_undone_state(state: StateStore, applied: Sequence[AppliedStep], when: datetime) -> None:
+def _record_undone_state(
+    state: StateStore, applied: Sequence[AppliedStep], when: datetime, flag_targets: frozenset[str] = frozenset()
+) -> None:
     """Move each touched baseline by what the undo changed; keep what it took back from being sent again.
 
     The stored baseline (not a fresh read) is the starting point, so a change the user made on a service
-    since the last sync still differs from it and is synced as usual.
+    since the last sync still differs from it and is synced as usual. A watched-flag target (Plex) keeps
+    one flag per title, stamped when it was set: once a sync has read it back, its baseline play carries
+    that stamp, not the play's time the undone run sent, so an unwatch takes the title's play whatever
+    its time.
     """
     for done in applied:
         step, result = done.step, done.result
         baseline = state.load_baseline(step.target, step.data_type)
         if baseline is not None:
-            state.save_baseline(step.target, step.data_type, _after(baseline, result.added, result.removed), when)
+            by_title = step.target in flag_targets and step.data_type is DataType.WATCH_HISTORY
+            state.save_baseline(step.target, step.data_type, _after(baseline, result.added, result.removed, by_title), when)
         if result.added:
             state.drop_tombstones(step.data_type, result.added)
         # What the undone run had written here (taken away, or overwritten by the rating put back), and what
@@ -167,8 +175,12 @@ def _record_undone_state(state: StateStore, applied: Sequence[AppliedStep], when
         state.record_undone("restored", step.target, step.data_type, result.added)
 
 
-def _after(baseline: Sequence[Entry], added: Sequence[Entry], removed: Sequence[Entry]) -> list[Entry]:
-    remaining = without_entries(baseline, removed)
+def _after(baseline: Sequence[Entry], added: Sequence[Entry], removed: Sequence[Entry], by_title: bool = False) -> list[Entry]:
+    if by_title:
+        unwatched = ItemIndex.of(entry.item for entry in removed)
+        remaining = [entry for entry in baseline if entry.item not in unwatched]
+    else:
+        remaining = without_entries(baseline, removed)
     rerated = ItemIndex.of(entry.item for entry in added if isinstance(entry, Rating))
     if rerated:
         remaining = [entry for entry in remaining if not (isinstance(entry, Rating) and entry.item in rerated)]
