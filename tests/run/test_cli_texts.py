@@ -40,3 +40,14 @@ def test_plan_counts_one_change_in_the_singular() -> None:
     assert render_plan([_plan(1)]).splitlines()[-1] == "plan: 1 change"
     assert render_plan([_plan(2)]).splitlines()[-1] == "plan: 2 changes"
     assert render_plan([_plan(0)]).splitlines()[-1] == "plan: no changes"
+
+
+def test_result_counts_one_change_in_the_singular() -> None:
+    from totalrecall.distribute.report import render_result
+    from totalrecall.pipeline.context import RunReport
+    from totalrecall.sources.base import WriteResult
+
+    for adds, words in ((1, "1 change written"), (2, "2 changes written")):
+        plan = _plan(adds)
+        report = RunReport(plans=[plan], results={("trakt", DataType.WATCHLIST): WriteResult(added=plan.adds)})
+        assert f"result: {words}, 0 excluded, 0 failed" in render_result(report)

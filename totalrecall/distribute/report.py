@@ -133,7 +133,7 @@ def render_result(report: RunReport) -> str:
     written = sum(done.adds + done.removals + done.rating_changes for _plan, done in outcomes)
     excluded = sum(len(done.excluded) for _plan, done in outcomes)
     failed = sum(done.failed for _plan, done in outcomes)
-    lines.append(f"result: {written} changes written, {excluded} excluded, {failed} failed")
+    lines.append(f"result: {written} change{'' if written == 1 else 's'} written, {excluded} excluded, {failed} failed")
     for plan, done in outcomes:
         if done.excluded:
             lines.append(f"excluded: {plan.target} {plan.data_type.value}: {_reasons(done.excluded)} "
